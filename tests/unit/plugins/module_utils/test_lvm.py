@@ -1,0 +1,139 @@
+# -*- coding: utf-8 -*-
+"""The LVM reader against `lvm fullreport` output captured from the VM's real lvm2."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.strata.storage.plugins.module_utils import lvm
+from ansible_collections.strata.storage.plugins.module_utils.errors import StrataError
+from ansible_collections.strata.storage.tests.unit.plugins.module_utils.fixtures import lvm_fixture_text, lvm_state
+
+MIB = 1024 ** 2
+
+
+def test_empty_report():
+    state = lvm_state("empty")
+    assert state.vgs == {} and state.lvs == [] and state.pvs == []
+
+
+def test_orphan_and_member_pvs():
+    state = lvm_state("vg_two_pvs_one_orphan")
+    vg = state.vg("capvg")
+    assert vg.extent_size == 4 * MIB
+    assert vg.pv_count == 2 and vg.lv_count == 0
+    assert vg.free == vg.size == sum(pv.size for pv in state.pvs_of("capvg"))
+    orphans = [pv for pv in state.pvs if not pv.vg_name]
+    assert len(orphans) == 1 and not orphans[0].allocatable
+    for pv in state.pvs:
+        assert pv.name.startswith("/dev/loop") and pv.devno[0] == 7
+        assert not pv.missing
+
+
+def test_thin_pool_and_thin_volumes():
+    state = lvm_state("thinpool")
+    pool = state.lv("capvg", "pool")
+    assert pool.is_thin_pool and not pool.is_thin_volume
+    assert pool.size == 200 * MIB
+    assert pool.chunk_size == 128 * 1024
+    assert pool.zero is False
+    assert pool.discards == "passdown"
+    assert pool.profile == "strata-capture"
+    assert pool.metadata_size > 0
+    assert pool.data_percent is not None and pool.data_percent > 0
+    assert pool.metadata_percent is not None
+    thin = {lv.name: lv for lv in state.thin_volumes_of("capvg", "pool")}
+    assert sorted(thin) == ["thin1", "thin2"]
+    assert thin["thin1"].size == 100 * MIB and thin["thin2"].size == 300 * MIB
+    assert thin["thin1"].data_percent >= 19.0   # 20 MiB written of 100 MiB
+    assert thin["thin1"].active and thin["thin1"].is_thin_volume
+    hidden = {lv.name for lv in state.lvs_of("capvg", hidden=True) if lv.hidden}
+    assert {"pool_tdata", "pool_tmeta", "lvol0_pmspare"} <= hidden
+    assert state.lv("capvg", "pool_tdata") is None   # hidden LVs are not found by name
+
+
+def test_other_layouts():
+    state = lvm_state("lv_types")
+    striped = state.lv("capvg", "striped")
+    assert striped.segtype == "striped" and striped.stripes == 2 and striped.stripe_size == 64 * 1024
+    assert len(striped.devices) == 2
+    mirror = state.lv("capvg", "mirror")
+    assert mirror.segtype == "raid1"
+    snap = state.lv("capvg", "linear_snap")
+    assert snap.origin == "linear"
+    assert state.lv("capvg", "linear").segtype == "linear"
+
+
+def test_missing_pv():
+    state = lvm_state("missing_pv")
+    vg = state.vg("capvg2")
+    assert vg.missing_pv_count == 1 and vg.partial
+    missing = [pv for pv in state.pvs_of("capvg2") if pv.missing]
+    assert len(missing) == 1 and missing[0].name == "[unknown]"
+
+
+def test_separate_reports_give_the_same_state():
+    """The fallback path (vgs/pvs/lvs) parses rows of the same shape into the same state."""
+    full = json.loads(lvm_fixture_text("thinpool.json"))
+    blocks = full["report"]
+
+    def wrap(key):
+        return json.dumps({"report": [{key: [row for b in blocks for row in b.get(key, [])]}]})
+
+    lv_rows = [row for b in blocks for row in b.get("lv", [])]
+    segs = {row["lv_uuid"]: row for b in blocks for row in b.get("seg", [])}
+    merged = [dict(row, **segs.get(row["lv_uuid"], {})) for row in lv_rows]
+    lvs_text = json.dumps({"report": [{"lv": merged}]})
+    fallback = lvm.parse_separate_reports(wrap("vg"), wrap("pv"), lvs_text)
+    direct = lvm.parse_fullreport(lvm_fixture_text("thinpool.json"))
+    assert fallback.vgs == direct.vgs
+    assert fallback.pvs == direct.pvs
+    assert sorted(lv.name for lv in fallback.lvs) == sorted(lv.name for lv in direct.lvs)
+    assert fallback.lv("capvg", "pool") == direct.lv("capvg", "pool")
+
+
+def test_garbage_is_a_clear_error():
+    with pytest.raises(StrataError, match="could not parse the LVM report"):
+        lvm.parse_fullreport("WARNING: something\n{")
+
+
+class FakeRunner:
+    def __init__(self, responses):
+        self.responses = list(responses)
+        self.calls = []
+
+    def read(self, cmd, ok_rcs=(0,), what=None):
+        self.calls.append(cmd)
+        rc, out, err = self.responses.pop(0)
+        if rc not in ok_rcs:
+            raise StrataError("%s failed" % what, cmd=cmd, rc=rc, stderr=err)
+
+        class R:
+            pass
+        r = R()
+        r.cmd, r.rc, r.stdout, r.stderr = cmd, rc, out, err
+        return r
+
+
+def test_read_state_is_one_call():
+    runner = FakeRunner([(0, lvm_fixture_text("thinpool.json"), "")])
+    state = lvm.read_state(runner)
+    assert len(runner.calls) == 1 and runner.calls[0][:2] == ["lvm", "fullreport"]
+    assert "--binary" in runner.calls[0] and "json" in runner.calls[0]
+    assert state.vg("capvg") is not None
+
+
+def test_read_state_falls_back_when_fullreport_is_missing():
+    text = lvm_fixture_text("vg_two_pvs_one_orphan.json")
+    runner = FakeRunner([(3, "", "  No such command 'fullreport'.  Try 'help'."),
+                         (0, text, ""), (0, text, ""), (0, json.dumps({"report": [{"lv": []}]}), "")])
+    state = lvm.read_state(runner)
+    assert [c[0] for c in runner.calls] == ["lvm", "vgs", "pvs", "lvs"]
+    assert state.vg("capvg").pv_count == 2
+
+
+def test_read_state_other_failures_raise():
+    runner = FakeRunner([(5, "", "  Locking failed.")])
+    with pytest.raises(StrataError, match="reading LVM state failed"):
+        lvm.read_state(runner)

@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+"""Run a module's main() against captured LVM state and fake devices; pin the argv it runs.
+
+A case (YAML) names a fixture (real `lvm fullreport` output captured in the VM), the module
+params, what the devices hold, and the expected changing commands in order.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import yaml
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.strata.storage.plugins.module_utils import devices, lvm_planner
+from ansible_collections.strata.storage.plugins.module_utils.devices import DeviceInfo
+from ansible_collections.strata.storage.tests.unit.plugins.module_utils.fixtures import lvm_fixture_text
+
+HERE = os.path.dirname(__file__)
+READ_TOOLS = ("lvm", "blkid", "vgs", "pvs", "lvs")
+
+
+class Exit(Exception):
+    def __init__(self, result, failed):
+        super().__init__(result.get("msg", ""))
+        self.result = result
+        self.failed = failed
+
+
+def load_cases(name):
+    with open(os.path.join(HERE, name)) as handle:
+        cases = yaml.safe_load(handle)
+    return [pytest.param(case, id=case["id"]) for case in cases]
+
+
+def fake_device(path, kind):
+    info = DeviceInfo(path=path, realpath=path)
+    if kind == "missing":
+        return info
+    info.exists, info.is_block, info.size = True, True, 1 << 30
+    if kind == "ext4":
+        info.signatures = devices.describe_probe(devices.parse_blkid_export(lvm_fixture_text("blkid_ext4.txt")))
+    elif kind == "lvm2_member":
+        info.signatures = devices.describe_probe(devices.parse_blkid_export(lvm_fixture_text("blkid_lvm2_member.txt")))
+    elif kind == "mounted":
+        info.mountpoints = ["/srv"]
+    elif kind != "blank":
+        raise ValueError(kind)
+    return info
+
+
+def run_case(module_main, case, monkeypatch, files=None):
+    """Run the module for a case; return (result, failed, changing commands run, reads)."""
+    report = lvm_fixture_text(case["fixture"] + ".json")
+    ran, reads = [], []
+
+    def run_command(self, cmd, check_rc=False, environ_update=None, data=None, binary_data=False, **kw):
+        if cmd[0] in READ_TOOLS:
+            reads.append(cmd)
+            return 0, report, ""
+        ran.append(cmd)
+        return 0, "", ""
+
+    def exit_json(self, **result):
+        raise Exit(result, False)
+
+    def fail_json(self, **result):
+        raise Exit(result, True)
+
+    written = {}
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.run_command", run_command)
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.exit_json", exit_json)
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json)
+    monkeypatch.setattr(devices, "device_key", lambda p: ("path", p))
+    monkeypatch.setattr(lvm_planner, "device_key", lambda p: ("path", p))
+    monkeypatch.setattr(devices.DeviceInspector, "inspect",
+                        lambda self, path: fake_device(path, case.get("devices", {}).get(path, "blank")))
+    profiles = dict(files or {}, **case.get("files", {}))
+    monkeypatch.setattr("ansible_collections.strata.storage.plugins.module_utils.atomic.read_text",
+                        lambda path: profiles.get(path))
+    monkeypatch.setattr("ansible_collections.strata.storage.plugins.module_utils.module_support.write_atomic",
+                        lambda path, content, mode=0o644, keep_backups=0: written.update({path: content}))
+    args = dict(case["params"])
+    if case.get("check_mode"):
+        args["_ansible_check_mode"] = True
+    args["_ansible_diff"] = True
+    with patch_module_args(args):
+        with pytest.raises(Exit) as exc:
+            module_main()
+    return exc.value.result, exc.value.failed, ran, reads, written
+
+
+def check_case(module_main, case, monkeypatch):
+    result, failed, ran, reads, written = run_case(module_main, case, monkeypatch)
+    expect = case["expect"]
+    assert failed == expect.get("failed", False), json.dumps(result, indent=1, default=str)
+    if "msg" in expect:
+        for fragment in ([expect["msg"]] if isinstance(expect["msg"], str) else expect["msg"]):
+            assert fragment in result["msg"]
+    if failed:
+        assert ran == [], "a failed case must change nothing"
+    else:
+        assert result["changed"] == expect["changed"]
+    planned = [a["cmd"] for a in result.get("actions", []) if "cmd" in a]
+    assert planned == expect.get("commands", []), json.dumps(planned)
+    if case.get("check_mode") or failed:
+        assert ran == []
+        assert written == {}
+    else:
+        assert ran == expect.get("commands", [])
+    if "files" in expect:
+        assert sorted(written) == sorted(expect["files"])
+    # the state is read once per run, and once more only after a real change
+    report_reads = [cmd for cmd in reads if cmd[:2] == ["lvm", "fullreport"]]
+    assert len(report_reads) == (2 if ran or written else 1)
+    return result

@@ -58,7 +58,7 @@ def parse_blkid_export(text):
     values = {}
     for line in text.splitlines():
         if "=" in line:
-            key, _, value = line.partition("=")
+            key, value = line.split("=", 1)
             values[key.strip()] = value.strip()
     return values
 

@@ -484,10 +484,9 @@ def _check_overcommit(req, volume_sizes, pool_size, plan):
                 req.max_overcommit),
             hint="grow the pool, shrink the request, or raise max_overcommit")
     if ratio > 1 and req.max_overcommit is None:
-        plan.warnings.append("thin pool %s/%s is overcommitted %.2f times (%s of thin volumes in a %s pool); set "
-                             "max_overcommit to cap it" % (req.vg, req.name, ratio,
-                                                          sizes.human(sum(volume_sizes.values())),
-                                                          sizes.human(pool_size)))
+        total = sizes.human(sum(volume_sizes.values()))
+        plan.warnings.append("thin pool %s/%s is overcommitted %.2f times (%s of thin volumes in a %s pool); "
+                             "set max_overcommit to cap it" % (req.vg, req.name, ratio, total, sizes.human(pool_size)))
 
 
 def _plan_pool_absent(req, pool, volumes_now, plan):

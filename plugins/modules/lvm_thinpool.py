@@ -18,7 +18,7 @@ description:
     before anything is changed.
   - Reports the pool's data and metadata usage.
 author:
-  - strata.storage maintainers
+  - strata.storage maintainers (@strata-storage)
 requirements:
   - lvm2 with dm-thin support and thin-provisioning-tools
 options:

@@ -18,7 +18,7 @@ description:
     named in O(force) (see there).
   - Devices of the volume group that are not listed in O(devices) are kept unless O(reduce=true).
 author:
-  - strata.storage maintainers
+  - strata.storage maintainers (@strata-storage)
 requirements:
   - lvm2 (C(lvm fullreport) with JSON reports, LVM 2.02.158 or newer)
   - util-linux (C(blkid), C(wipefs))

@@ -73,8 +73,8 @@ def test_member_of_another_vg_is_refused_even_when_forced():
 def test_missing_and_non_block_devices():
     with pytest.raises(StrataError) as err:
         guard_blank([DeviceInfo(path="/dev/nope"), DeviceInfo(path="/etc/passwd", exists=True)], [], "a PV")
-    assert err.value.details["refused"] == {"/dev/nope": ["does not exist"],
-                                           "/etc/passwd": ["is not a block device"]}
+    expected = {"/dev/nope": ["does not exist"], "/etc/passwd": ["is not a block device"]}
+    assert err.value.details["refused"] == expected
 
 
 def test_blkid_parsers_on_captured_output():

@@ -144,7 +144,7 @@ def _allocated(state):
 
 def test_reduce_pv_with_extents_needs_pvmove():
     state = lvm_state("lv_types")
-    used, _ = _allocated(state)
+    used = _allocated(state)[0]
     keep = [pv.name for pv in state.pvs_of("capvg") if pv is not used[0]]
     with pytest.raises(StrataError, match="holds 61 allocated extents") as err:
         plan_vg(VgRequest(name="capvg", devices=keep, reduce=True), state, inspector())
@@ -156,14 +156,14 @@ def test_reduce_pv_with_extents_needs_pvmove():
 
 def test_reduce_with_pvmove_refused_when_remaining_pvs_lack_room():
     state = lvm_state("lv_types")
-    used, _ = _allocated(state)
+    used = _allocated(state)[0]
     with pytest.raises(StrataError, match="have only"):
         plan_vg(VgRequest(name="capvg", devices=[used[0].name], reduce=True, pvmove=True), state, inspector())
 
 
 def test_replace_a_disk_adds_first_then_moves():
     state = lvm_state("lv_types")
-    used, _ = _allocated(state)
+    used = _allocated(state)[0]
     keep = [pv.name for pv in state.pvs_of("capvg") if pv is not used[0]] + ["/dev/vdz"]
     plan = plan_vg(VgRequest(name="capvg", devices=keep, reduce=True, pvmove=True), state, inspector())
     assert [c[0] for c in cmds(plan)] == ["pvcreate", "vgextend", "pvmove", "vgreduce", "pvremove"]

@@ -1,0 +1,364 @@
+#!/usr/bin/env bash
+# The test command: every check this collection has, cheap ones first, with the wall time
+# of each stage and a summary table at the end. Exit status is non-zero if any stage failed.
+#
+#   scripts/test.sh                 everything (static stages, unit tests, then the VM suite)
+#   scripts/test.sh --quick         unit tests + static checks, no VM
+#   scripts/test.sh --vm-only       only the VM suite (molecule test --all)
+#   scripts/test.sh --stage NAME    only the named stage(s); repeatable or comma-separated;
+#                                   a prefix selects a group (`units` = units-core219 +
+#                                   units-corelatest)
+#   scripts/test.sh --fail-fast     skip the remaining stages after the first failure
+#   scripts/test.sh --list          list the stages
+#
+# Stages, in order:
+#   changelog            antsibull-changelog lint (fragments and changelog.yaml)
+#   doc-<core>           ansible-doc renders every module (and every role with argument_specs)
+#   units-<core>         ansible-test units --venv (tests/unit), zero tests is a failure
+#   lint                 ansible-lint, production profile (.ansible-lint)
+#   sanity-<core>        ansible-test sanity --venv, every target Python that is installed
+#   vm                   molecule test --all (extensions/molecule), on the test VM
+# where <core> is core219 (Python 3.11, ansible-core 2.19.x) or corelatest (Python 3.12,
+# newest ansible-core); pins in tests/requirements/. Set up by scripts/setup.sh (run here).
+# Full logs: .cache/logs/<stage>.log (the console output drops pip's download chatter).
+# (file-wide, before the first command: the stage_* functions are called through
+# run_stage, which shellcheck cannot follow)
+# shellcheck disable=SC2317
+set -uo pipefail
+
+# shellcheck source=scripts/env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+ALL_STAGES=(changelog doc-core219 doc-corelatest units-core219 units-corelatest lint
+            sanity-core219 sanity-corelatest vm)
+STATIC_STAGES=(changelog doc-core219 doc-corelatest units-core219 units-corelatest lint
+               sanity-core219 sanity-corelatest)
+
+usage() { sed -n '2,/^# Full logs/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+SELECT=()
+FAIL_FAST=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) SELECT+=("${STATIC_STAGES[@]}") ;;
+        --vm-only) SELECT+=(vm) ;;
+        --stage) shift; [ $# -gt 0 ] || { usage >&2; exit 2; }; IFS=, read -r -a _s <<< "$1"; SELECT+=("${_s[@]}") ;;
+        --stage=*) IFS=, read -r -a _s <<< "${1#--stage=}"; SELECT+=("${_s[@]}") ;;
+        --fail-fast) FAIL_FAST=1 ;;
+        --list) printf '%s\n' "${ALL_STAGES[@]}"; exit 0 ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "test.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+    esac
+    shift
+done
+[ "${#SELECT[@]}" -gt 0 ] || SELECT=("${ALL_STAGES[@]}")
+
+selected() {
+    local s
+    for s in "${SELECT[@]}"; do
+        if [ "$1" = "$s" ] || [ "${1#"$s"-}" != "$1" ]; then
+            return 0
+        fi
+    done
+    return 1
+}
+
+for s in "${SELECT[@]}"; do
+    ok=0
+    for a in "${ALL_STAGES[@]}"; do
+        if [ "$a" = "$s" ] || [ "${a#"$s"-}" != "$a" ]; then ok=1; fi
+    done
+    [ "$ok" -eq 1 ] || { echo "test.sh: unknown stage: $s (see --list)" >&2; exit 2; }
+done
+
+LOG_DIR="${STRATA_CACHE}/logs"
+mkdir -p "$LOG_DIR"
+export NO_COLOR=1 ANSIBLE_NOCOLOR=1 PY_COLORS=0 ANSIBLE_FORCE_COLOR=0
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+now() { echo "${EPOCHREALTIME}"; }
+# user+system CPU seconds of all finished child processes of this shell (bash `times`)
+# (`times` must run in this shell, not in a $(...) subshell, hence the file)
+CPU_FILE="${LOG_DIR}/.times"
+cpu() { awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } } END { printf "%.1f", t }' "$CPU_FILE"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+strip_ansi() { sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' -e 's/\x1b\]8;;[^\x1b]*\x1b\\//g' "$@"; }
+
+# Drop pip's per-package chatter from the console (it stays in the log file).
+NOISE='^( *(Collecting|Downloading|Using cached|Requirement already|Installing collected|Successfully (installed|uninstalled)|Attempting uninstall|Found existing installation|Uninstalling|Processing|Looking in|Obtaining|Preparing metadata|Getting requirements|Building wheel|Created wheel|Stored in directory)|WARNING: Location .* is ignored|.*━━━)'
+show() { grep --line-buffered -v -E "$NOISE" || true; }
+
+# run_logged LOG CMD...: run CMD, output to LOG and (filtered) to the console; CMD's rc.
+run_logged() {
+    local log="$1"; shift
+    printf '$ %s\n' "$*" | tee -a "$log"
+    "$@" 2>&1 | tee -a "$log" | show
+    return "${PIPESTATUS[0]}"
+}
+
+STAGE_DETAIL=""
+STAGE_LOG=""
+
+# ---------------------------------------------------------------------------------------
+stage_changelog() {
+    strata_activate "$STRATA_TOOLS_VENV"
+    cd "$STRATA_ROOT" || return 1
+    run_logged "$STAGE_LOG" antsibull-changelog lint -v || return 1
+    run_logged "$STAGE_LOG" antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml || return 1
+    local n
+    n="$(find changelogs/fragments -maxdepth 1 -type f \( -name '*.yml' -o -name '*.yaml' \) | wc -l)"
+    STAGE_DETAIL="${n} fragments"
+}
+
+stage_doc() {
+    local core="$1" modules=() roles=() f r missing=() rc=0
+    strata_activate "$core"
+    cd "$STRATA_ROOT" || return 1
+    for f in plugins/modules/*.py; do
+        [ -e "$f" ] || continue
+        r="$(basename "$f" .py)"
+        [ "$r" = "__init__" ] || modules+=("strata.storage.${r}")
+    done
+    for f in roles/*/meta/argument_specs.yml roles/*/meta/argument_specs.yaml; do
+        [ -e "$f" ] && roles+=("strata.storage.$(basename "$(dirname "$(dirname "$f")")")")
+    done
+    if [ "${#modules[@]}" -eq 0 ]; then
+        echo "ERROR: no modules in plugins/modules/" | tee -a "$STAGE_LOG"
+        return 1
+    fi
+    run_logged "$STAGE_LOG" ansible-doc -t module "${modules[@]}" > "${STAGE_LOG}.out" || rc=1
+    if [ "${#roles[@]}" -gt 0 ]; then
+        run_logged "$STAGE_LOG" ansible-doc -t role "${roles[@]}" >> "${STAGE_LOG}.out" || rc=1
+    fi
+    # ansible-doc exits 0 when a plugin is missing or its docs do not load: check the output
+    for r in "${modules[@]}"; do
+        grep -q -E "^> MODULE ${r//./\\.}( |$)" "$STAGE_LOG" || missing+=("$r")
+    done
+    for r in "${roles[@]}"; do
+        grep -q -E "^> ROLE: \*?${r//./\\.}\*?" "$STAGE_LOG" || grep -q -E "^> ${r//./\\.}( |$)" "$STAGE_LOG" || missing+=("$r")
+    done
+    # any warning fails the stage, except one ansible-core 2.21 prints for its own internal
+    # collection whenever `ansible-doc -t role` scans collections
+    if grep -E '^\[(WARNING|ERROR|DEPRECATION WARNING)\]|^ERROR!' "$STAGE_LOG" \
+            | grep -v -E "ansible/_protomatter' does not have a MANIFEST\.json"; then
+        rc=1
+    fi
+    if [ "${#missing[@]}" -gt 0 ]; then
+        echo "ERROR: ansible-doc did not render: ${missing[*]}"
+        rc=1
+    fi
+    rm -f "${STAGE_LOG}.out"
+    STAGE_DETAIL="${#modules[@]} modules, ${#roles[@]} roles"
+    [ "${#missing[@]}" -eq 0 ] || STAGE_DETAIL="${STAGE_DETAIL}, ${#missing[@]} broken"
+    return "$rc"
+}
+
+# Which Pythons ansible-test uses: the newest core tests every installed target Python,
+# core219 only its own (STRATA_ALL_PYTHONS=1: every core tests every Python).
+python_args() {
+    if [ "$1" = corelatest ] || [ "${STRATA_ALL_PYTHONS:-0}" = 1 ]; then
+        return 0
+    fi
+    echo "--python $(strata_python_version "$1")"
+}
+
+# ansible-test runs in a copy of the tree (see scripts/sync_collection.py).
+ansible_test_prepare() {
+    strata_activate "$1"
+    unset ANSIBLE_COLLECTIONS_PATH
+    "$(strata_venv "$1")/bin/python" "${STRATA_ROOT}/scripts/sync_collection.py" \
+        "$STRATA_ROOT" "$STRATA_TEST_COLLECTION" | tee -a "$STAGE_LOG"
+    cd "$STRATA_TEST_COLLECTION" || return 1
+}
+
+stage_units() {
+    local core="$1" rc=0 passed failed pyargs=()
+    read -r -a pyargs <<< "$(python_args "$core")"
+    ansible_test_prepare "$core" || return 1
+    if [ ! -d tests/unit ]; then
+        echo "ERROR: no tests/unit directory" | tee -a "$STAGE_LOG"
+        return 1
+    fi
+    run_logged "$STAGE_LOG" ansible-test units --venv "${pyargs[@]}" || rc=1
+    # pytest prints one summary line per run ("== 12 passed, 1 skipped in 0.5s =="); sum them
+    passed="$(strip_ansi "$STAGE_LOG" | grep -E '^=+ .* in [0-9.]+s' | grep -o -E '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')"
+    failed="$(strip_ansi "$STAGE_LOG" | grep -E '^=+ .* in [0-9.]+s' | grep -o -E '[0-9]+ (failed|error|errors)' | awk '{s += $1} END {print s + 0}')"
+    STAGE_DETAIL="${passed} passed, ${failed} failed ($(grep -o -E '^Unit test [a-z_]+ with Python [0-9.]+' "$STAGE_LOG" | awk '{print $NF}' | sort -u -V | tr '\n' ' ' | sed 's/ $//'))"
+    echo "${STAGE_NAME}: ${passed} passed, ${failed} failed"
+    if grep -q -E 'All targets skipped|No tests found|no tests ran' "$STAGE_LOG" || [ "$passed" -eq 0 ]; then
+        echo "ERROR: ${STAGE_NAME}: zero unit tests ran"
+        rc=1
+    fi
+    return "$rc"
+}
+
+stage_sanity() {
+    local core="$1" rc=0 ran failed pyargs=()
+    read -r -a pyargs <<< "$(python_args "$core")"
+    ansible_test_prepare "$core" || return 1
+    # corelatest: no --python, so compile/import run on every installed target Python it
+    # supports (3.9+, see tests/config.yml); core219: only its own Python (the other target
+    # Pythons are covered by corelatest; each one costs a venv, ~10 s cold).
+    run_logged "$STAGE_LOG" ansible-test sanity --venv "${pyargs[@]}" || rc=1
+    ran="$(grep -c -E '^Running sanity test' "$STAGE_LOG")"
+    failed="$(grep -o -E 'The [0-9]+ sanity test\(s\) listed below \(out of [0-9]+\) failed' "$STAGE_LOG" | grep -o -E '^The [0-9]+' | grep -o -E '[0-9]+' || echo 0)"
+    STAGE_DETAIL="${ran} tests, ${failed:-0} failed"
+    if grep -q 'All targets skipped' "$STAGE_LOG" || [ "$ran" -eq 0 ]; then
+        echo "ERROR: ${STAGE_NAME}: no sanity test ran"
+        rc=1
+    fi
+    return "$rc"
+}
+
+stage_lint() {
+    local rc=0 files
+    strata_activate "$STRATA_TOOLS_VENV"
+    cd "$STRATA_ROOT" || return 1
+    run_logged "$STAGE_LOG" ansible-lint --profile production || rc=1
+    files="$(strip_ansi "$STAGE_LOG" | grep -o -E 'in [0-9]+ files processed' | grep -o -E '[0-9]+' | tail -n 1)"
+    STAGE_DETAIL="${files:-0} files"
+    if [ "${files:-0}" -eq 0 ]; then
+        echo "ERROR: ansible-lint processed no files"
+        rc=1
+    fi
+    return "$rc"
+}
+
+VM_BUILD_PID=""
+VM_BUILD_LOG="${LOG_DIR}/vm-build.log"
+VM_BUILD_RC="${LOG_DIR}/vm-build.rc"
+# Build (or find cached) the VM image in the background while the static stages run; it is
+# mostly downloads and a module compile, and the static stages leave room for it.
+# STRATA_PREBUILD_VM=0 turns this off (the image is then built by the vm stage's create).
+start_vm_build() {
+    local py
+    [ "${STRATA_PREBUILD_VM:-1}" = 1 ] || return 0
+    [ -f "${STRATA_ROOT}/tests/vm/vm.py" ] || return 0
+    py="$(strata_find_python 3.11)" || return 0
+    rm -f "$VM_BUILD_RC"
+    echo "[test] building the VM image in the background (log: ${VM_BUILD_LOG#"${STRATA_ROOT}"/})"
+    # its own process group, so that it can be stopped as a whole
+    # shellcheck disable=SC2016  # the inner script takes its values as arguments
+    setsid bash -c 'cd "$1" && "$2" tests/vm/vm.py build; echo $? > "$3"' _ \
+        "$STRATA_ROOT" "$py" "$VM_BUILD_RC" > "$VM_BUILD_LOG" 2>&1 < /dev/null &
+    VM_BUILD_PID=$!
+}
+
+wait_vm_build() {
+    [ -n "$VM_BUILD_PID" ] || return 0
+    echo "[test] waiting for the VM image build (pid ${VM_BUILD_PID})"
+    while kill -0 "$VM_BUILD_PID" 2>/dev/null && [ ! -s "$VM_BUILD_RC" ]; do
+        sleep 2
+    done
+    if [ "$(cat "$VM_BUILD_RC" 2>/dev/null)" != 0 ]; then
+        echo "ERROR: VM image build failed; last lines of ${VM_BUILD_LOG}:"
+        tail -n 60 "$VM_BUILD_LOG"
+        return 1
+    fi
+    tail -n 3 "$VM_BUILD_LOG"
+}
+
+stop_vm_build() {
+    if [ -n "$VM_BUILD_PID" ] && kill -0 "$VM_BUILD_PID" 2>/dev/null; then
+        echo "[test] stopping the background VM image build (process group ${VM_BUILD_PID})"
+        kill -TERM -- "-${VM_BUILD_PID}" 2>/dev/null
+    fi
+}
+
+stage_vm() {
+    local rc=0 scenarios=() d
+    strata_activate "$STRATA_TOOLS_VENV"
+    cd "$STRATA_ROOT" || return 1
+    wait_vm_build 2>&1 | tee -a "$STAGE_LOG"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || return 1
+    local mdir=extensions/molecule
+    [ -d "$mdir" ] || mdir=molecule
+    for d in "$mdir"/*/molecule.yml; do
+        [ -e "$d" ] && scenarios+=("$(basename "$(dirname "$d")")")
+    done
+    if [ "${#scenarios[@]}" -eq 0 ]; then
+        echo "ERROR: no Molecule scenarios under extensions/molecule/" | tee -a "$STAGE_LOG"
+        return 1
+    fi
+    run_logged "$STAGE_LOG" molecule test --all || rc=1
+    STAGE_DETAIL="${#scenarios[@]} scenarios (${scenarios[*]})"
+    if [ "$rc" -ne 0 ]; then
+        for d in "${STRATA_CACHE}"/vm/*/console.log; do
+            [ -f "$d" ] || continue
+            echo "---- last 60 lines of ${d#"${STRATA_ROOT}"/} ----"
+            tail -n 60 "$d"
+        done
+    fi
+    return "$rc"
+}
+
+# ---------------------------------------------------------------------------------------
+RESULTS=()
+ANY_FAILED=0
+STAGE_NAME=""
+
+run_stage() {
+    local name="$1" fn="$2" t0 t1 c0 c1 rc status
+    shift 2
+    selected "$name" || return 0
+    if [ "$FAIL_FAST" -eq 1 ] && [ "$ANY_FAILED" -eq 1 ]; then
+        RESULTS+=("${name}|SKIP|0.0|0.0|after an earlier failure (--fail-fast)")
+        return 0
+    fi
+    STAGE_NAME="$name"
+    STAGE_DETAIL=""
+    STAGE_LOG="${LOG_DIR}/${name}.log"
+    : > "$STAGE_LOG"
+    printf '\n======== [%s] start %s ========\n' "$name" "$(date -u +%H:%M:%S)"
+    t0="$(now)"
+    times > "$CPU_FILE"; c0="$(cpu)"
+    ( "$fn" "$@"; r=$?; printf '%s\n' "$STAGE_DETAIL" > "${STAGE_LOG}.detail"; exit "$r" )
+    rc=$?
+    t1="$(now)"
+    times > "$CPU_FILE"; c1="$(cpu)"
+    STAGE_DETAIL="$(cat "${STAGE_LOG}.detail" 2>/dev/null)"
+    rm -f "${STAGE_LOG}.detail"
+    if [ "$rc" -eq 0 ]; then status=PASS; else status=FAIL; ANY_FAILED=1; fi
+    printf '======== [%s] %s in %ss%s ========\n' "$name" "$status" "$(elapsed "$t0" "$t1")" \
+        "${STAGE_DETAIL:+ (${STAGE_DETAIL})}"
+    RESULTS+=("${name}|${status}|$(elapsed "$t0" "$t1")|$(elapsed "$c0" "$c1")|${STAGE_DETAIL}")
+}
+
+T_START="$(now)"
+times > "$CPU_FILE"; C_START="$(cpu)"
+t0="$(now)"
+echo "[test] scripts/setup.sh"
+if ! "${STRATA_ROOT}/scripts/setup.sh"; then
+    echo "[test] FATAL: scripts/setup.sh failed" >&2
+    exit 1
+fi
+times > "$CPU_FILE"
+RESULTS+=("setup|PASS|$(elapsed "$t0" "$(now)")|$(elapsed "$C_START" "$(cpu)")|venvs, collection trees")
+
+trap 'stop_vm_build; exit 130' INT TERM
+selected vm && start_vm_build
+
+run_stage changelog stage_changelog
+run_stage doc-core219 stage_doc core219
+run_stage doc-corelatest stage_doc corelatest
+run_stage units-core219 stage_units core219
+run_stage units-corelatest stage_units corelatest
+run_stage lint stage_lint
+run_stage sanity-core219 stage_sanity core219
+run_stage sanity-corelatest stage_sanity corelatest
+run_stage vm stage_vm
+
+stop_vm_build
+
+# wall = elapsed seconds; cpu = user+system seconds of the stage's processes (compare
+# runs on busy machines by cpu)
+printf '\n%-18s %-6s %8s %8s  %s\n' STAGE RESULT WALL_S CPU_S DETAIL
+printf '%-18s %-6s %8s %8s  %s\n' ------------------ ------ -------- -------- ------------------------------
+for r in "${RESULTS[@]}"; do
+    IFS='|' read -r n s t c d <<< "$r"
+    printf '%-18s %-6s %8s %8s  %s\n' "$n" "$s" "$t" "$c" "$d"
+done
+times > "$CPU_FILE"
+printf '%-18s %-6s %8s %8s\n' TOTAL "$([ "$ANY_FAILED" -eq 0 ] && echo PASS || echo FAIL)" \
+    "$(elapsed "$T_START" "$(now)")" "$(elapsed "$C_START" "$(cpu)")"
+exit "$ANY_FAILED"

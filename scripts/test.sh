@@ -265,6 +265,28 @@ stop_vm_build() {
     fi
 }
 
+# Pass Molecule's output through and append the wall seconds spent in each scenario
+# (from its "[scenario > action] Executing" lines; default = create + destroy of the VM).
+time_scenarios() {
+    local line cur="" start=$SECONDS name
+    declare -A total=()
+    while IFS= read -r line; do
+        printf '%s\n' "$line"
+        if [[ $line =~ \[([A-Za-z0-9_-]+)\ \>\ [a-z_]+\]\ Executing ]]; then
+            name=${BASH_REMATCH[1]}
+            if [ "$name" != "$cur" ]; then
+                [ -n "$cur" ] && total[$cur]=$(( ${total[$cur]:-0} + SECONDS - start ))
+                cur=$name
+                start=$SECONDS
+            fi
+        fi
+    done
+    [ -n "$cur" ] && total[$cur]=$(( ${total[$cur]:-0} + SECONDS - start ))
+    for name in "${!total[@]}"; do
+        printf 'scenario %-12s %5d s\n' "$name" "${total[$name]}"
+    done
+}
+
 stage_vm() {
     local rc=0 scenarios=() d
     strata_activate "$STRATA_TOOLS_VENV"
@@ -280,7 +302,10 @@ stage_vm() {
         echo "ERROR: no Molecule scenarios under extensions/molecule/" | tee -a "$STAGE_LOG"
         return 1
     fi
-    run_logged "$STAGE_LOG" molecule test --all || rc=1
+    printf '$ molecule test --all\n' | tee -a "$STAGE_LOG"
+    molecule test --all 2>&1 | time_scenarios "$STAGE_LOG" | tee -a "$STAGE_LOG" | show
+    [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+    grep '^scenario ' "$STAGE_LOG" | tail -n "${#scenarios[@]}"
     STAGE_DETAIL="${#scenarios[@]} scenarios (${scenarios[*]})"
     if [ "$rc" -ne 0 ]; then
         for d in "${STRATA_CACHE}"/vm/*/console.log; do

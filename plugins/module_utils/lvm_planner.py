@@ -380,6 +380,11 @@ def _plan_pool_create(req, vg, plan, with_profile):
     return size
 
 
+# Size rule: a request is rounded up to the extent size, as LVM does. LVM only ever rounds
+# up (extents, stripes), so a rounded request above the current size is a real growth
+# request, while one below it by at most one extent is the same size, not a shrink.
+
+
 def _plan_pool_update(req, vg, pool, plan, with_profile):
     full = "%s/%s" % (req.vg, req.name)
     for label, wanted, current in (("chunk size", req.chunk_size, pool.chunk_size),
@@ -397,7 +402,7 @@ def _plan_pool_update(req, vg, pool, plan, with_profile):
         if want < pool.size - vg.extent_size:
             raise StrataError("thin pool %s is %s; it cannot shrink to %s (LVM cannot reduce thin pools)" % (
                 full, sizes.human(pool.size), sizes.human(want)))
-        if want > pool.size + vg.extent_size:
+        if want > pool.size:
             if want - pool.size > vg.free:
                 raise StrataError("growing thin pool %s to %s needs %s more but volume group %s has %s free" % (
                     full, sizes.human(want), sizes.human(want - pool.size), req.vg, sizes.human(vg.free)))
@@ -413,7 +418,7 @@ def _plan_pool_update(req, vg, pool, plan, with_profile):
         if want < meta - vg.extent_size:
             raise StrataError("thin pool %s metadata is %s; it cannot shrink to %s" % (
                 full, sizes.human(meta), sizes.human(want)))
-        if want > meta + vg.extent_size:
+        if want > meta:
             plan.add(Action("grow the metadata of thin pool %s from %s to %s" % (
                 full, sizes.human(meta), sizes.human(want)),
                 ["lvextend", "--poolmetadatasize", sizes.to_kib_arg(want), full]))
@@ -462,7 +467,7 @@ def _plan_thin_volumes(req, state, vg, volumes_now, plan):
                             ["lvcreate", "--yes", "--type", "thin", "--virtualsize", sizes.to_kib_arg(want),
                              "--thinpool", req.name, "--name", volume.name, req.vg]))
             after[volume.name] = want
-        elif want > lv.size + vg.extent_size:
+        elif want > lv.size:
             plan.add(Action("grow thin volume %s from %s to %s" % (full, sizes.human(lv.size), sizes.human(want)),
                             ["lvextend", "--size", sizes.to_kib_arg(want), full]))
             after[volume.name] = want

@@ -45,8 +45,8 @@ options:
       - A relative size is resolved by LVM when the pool is created and is not re-applied to an
         existing pool, so re-runs stay idempotent.
       - An absolute size larger than the pool grows it (C(lvextend)); thin pools cannot shrink, so
-        a smaller size fails. Sizes are compared after rounding up to the extent size, with one
-        extent of tolerance.
+        a smaller size fails. A size is rounded up to the extent size, as LVM does; a rounded
+        size above the current one grows, one at most one extent below it counts as equal.
       - Required to create the pool.
     type: str
   metadata_size:

@@ -246,10 +246,13 @@ def test_captured_pool_is_idempotent():
     assert plan.before["volumes"] == plan.after["volumes"]
 
 
-def test_sizes_within_one_extent_are_the_same():
-    # 198M and 202M round to within one 4M extent of the 200M pool: no change
-    for text in ("197M", "203M"):
+def test_sizes_round_up_to_extents_and_one_extent_below_is_the_same():
+    # 197M rounds up to the pool's 200M; 196M is one 4M extent below: neither is a change
+    for text in ("197M", "200M", "196M"):
         assert plan_thinpool(pool_req(size=size(text)), lvm_state("thinpool"), no_files).actions == []
+    # 201M rounds up to 204M: a real growth request, even though it is within one extent
+    assert cmds(plan_thinpool(pool_req(size=size("201M")), lvm_state("thinpool"), no_files)) == [
+        ["lvextend", "--size", "208896k", "capvg/pool"]]
 
 
 def test_relative_size_on_existing_pool_is_not_reapplied():

@@ -62,8 +62,8 @@ def loops():
 
     def make(count=2, size="256M"):
         out = []
-        for _ in range(count):
-            path = os.path.join(WORK, "%s.img" % uuid.uuid4().hex[:8])
+        for index in range(count):
+            path = os.path.join(WORK, "%s-%d.img" % (uuid.uuid4().hex[:8], index))
             sh("truncate", "-s", size, path)
             dev = sh("losetup", "--find", "--show", path).strip()
             made.append((dev, path))

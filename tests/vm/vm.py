@@ -333,7 +333,11 @@ def ensure_host_tools(tools):
                       % (missing, " ".join(missing)))
     log("installing host packages: %s" % " ".join(missing))
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    run(["apt-get", "install", "-y", "--no-install-recommends"] + missing, env=env)
+    install = ["apt-get", "install", "-y", "--no-install-recommends"] + missing
+    if run(install, check=False, env=env).returncode != 0:
+        # a fresh machine may have no (or stale) package lists
+        run(["apt-get", "update"], env=env)
+        run(install, env=env)
 
 
 def pid_alive(pid):

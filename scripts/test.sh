@@ -305,7 +305,6 @@ stage_vm() {
     printf '$ molecule test --all\n' | tee -a "$STAGE_LOG"
     molecule test --all 2>&1 | time_scenarios "$STAGE_LOG" | tee -a "$STAGE_LOG" | show
     [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
-    grep '^scenario ' "$STAGE_LOG" | tail -n "${#scenarios[@]}"
     STAGE_DETAIL="${#scenarios[@]} scenarios (${scenarios[*]})"
     if [ "$rc" -ne 0 ]; then
         for d in "${STRATA_CACHE}"/vm/*/console.log; do

@@ -33,10 +33,11 @@ class DeviceInfo:
     holders: list = field(default_factory=list)      # kernel names, e.g. ["dm-0", "md127"]
     mountpoints: list = field(default_factory=list)
     swap: bool = False
+    busy_partitions: list = field(default_factory=list)   # e.g. ["vdb1 is mounted on /srv"]
 
     @property
     def in_use(self):
-        return bool(self.holders or self.mountpoints or self.swap)
+        return bool(self.holders or self.mountpoints or self.swap or self.busy_partitions)
 
     def reasons(self):
         """Why this device is not blank, in words (empty list = blank)."""
@@ -50,6 +51,7 @@ class DeviceInfo:
             out.append("is mounted on %s" % ", ".join(self.mountpoints))
         if self.swap:
             out.append("is active swap")
+        out.extend("has partition %s" % busy for busy in self.busy_partitions)
         return out
 
 
@@ -161,6 +163,14 @@ class DeviceInspector:
             self._swaps = [os.path.realpath(p) for p in parse_swaps(_read(os.path.join(self.proc, "swaps")))]
         info.mountpoints = self._mounts.get("%d:%d" % (major, minor), [])
         info.swap = info.realpath in self._swaps
+        for part in info.partitions:
+            # a partition in use makes the whole disk in use: wiping its table would pull it away
+            partdir = os.path.join(sysdir, part)
+            busy = ["is mounted on %s" % m for m in self._mounts.get(_read(os.path.join(partdir, "dev")).strip(), [])]
+            busy += ["is held by %s" % h for h in _listdir(os.path.join(partdir, "holders"))]
+            if "/dev/%s" % part in self._swaps:
+                busy.append("is active swap")
+            info.busy_partitions.extend("%s %s" % (part, b) for b in busy)
         # blkid -p probes the device itself (not the udev cache); rc 2 = nothing found.
         result = self.runner.read(["blkid", "-p", "-o", "export", info.realpath], ok_rcs=(0, 2),
                                   what="probing %s for signatures" % path)
@@ -192,7 +202,8 @@ def guard_blank(infos, force, purpose, members_elsewhere=None):
         if info.path in members_elsewhere:
             hard.append(members_elsewhere[info.path])
         if info.in_use:
-            hard.extend(r for r in info.reasons() if r.startswith(("is held", "is mounted", "is active swap")))
+            hard.extend(r for r in info.reasons()
+                        if r.startswith(("is held", "is mounted", "is active swap", "has partition ")))
         if hard:
             refused[info.path] = hard + ["(in use: not even `force` overrides this)"]
             continue

@@ -141,3 +141,22 @@ def test_autoextend_profile_is_attached(runner, loops, vg_name):
     config = sh("lvmconfig", "--type", "full", "--metadataprofile", lv["lv_profile"],
                 "activation/thin_pool_autoextend_threshold")
     assert "thin_pool_autoextend_threshold=75" in config
+
+
+def test_guard_refuses_a_disk_whose_partition_is_mounted_even_forced(runner, loops, vg_name, tmp_path):
+    (dev,) = loops(1)
+    sh("sgdisk", "-n", "1:0:+32M", dev)
+    sh("partx", "-a", dev)          # loop devices without -P: add the partition node by hand
+    sh("udevadm", "settle")
+    part = dev + "p1"
+    sh("mkfs.ext4", "-q", part)
+    sh("mount", part, str(tmp_path))
+    try:
+        with pytest.raises(StrataError) as err:
+            apply_vg(runner, VgRequest(name=vg_name, devices=[dev], force=[dev]))
+        assert "has partition %s is mounted on %s" % (part.rsplit("/", 1)[1], tmp_path) in err.value.msg
+        assert runner.actions == []
+        assert "PTTYPE=gpt" in sh("blkid", "-p", "-o", "export", dev)
+    finally:
+        sh("umount", str(tmp_path))
+        sh("partx", "-d", dev)

@@ -55,6 +55,7 @@ def test_force_allows_signatures_only():
     ("mountpoints", ["/srv"], "is mounted on /srv"),
     ("holders", ["dm-0"], "is held by dm-0"),
     ("swap", True, "is active swap"),
+    ("busy_partitions", ["vdb1 is mounted on /boot"], "has partition vdb1 is mounted on /boot"),
 ])
 def test_devices_in_use_are_refused_even_when_forced(attr, value, words):
     info = blank("/dev/vdb")
@@ -104,13 +105,15 @@ def test_inspector_reads_sysfs_proc_and_blkid(tmp_path):
     real = tmp_path / "devices" / name
     (real / (name + "p1")).mkdir(parents=True)
     (real / (name + "p1") / "partition").write_text("1\n")
+    (real / (name + "p1") / "dev").write_text("259:7\n")
     (real / "holders" / "dm-3").mkdir(parents=True)
     (real / "size").write_text("2048\n")
     (tmp_path / "dev" / "block").mkdir(parents=True)
     os.symlink(str(real), str(tmp_path / "dev" / "block" / devno))
     proc = tmp_path / "proc"
     (proc / "self").mkdir(parents=True)
-    (proc / "self" / "mountinfo").write_text("30 1 %s / /data rw - ext4 %s rw\n" % (devno, REAL_BLOCK))
+    (proc / "self" / "mountinfo").write_text("30 1 %s / /data rw - ext4 %s rw\n"
+                                             "31 1 259:7 / /boot rw - ext4 /dev/x rw\n" % (devno, REAL_BLOCK))
     (proc / "swaps").write_text("Filename Type Size Used Priority\n")
 
     class Module:
@@ -125,5 +128,6 @@ def test_inspector_reads_sysfs_proc_and_blkid(tmp_path):
     assert info.partitions == [name + "p1"]
     assert info.holders == ["dm-3"]
     assert info.mountpoints == ["/data"]
+    assert info.busy_partitions == [name + "p1 is mounted on /boot"]
     assert info.in_use
     assert any("ext4" in s for s in info.signatures)

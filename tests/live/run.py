@@ -7,6 +7,7 @@ the guest's pytest on it. The exit code is pytest's.
 """
 
 import os
+import shlex
 import subprocess
 import sys
 import tarfile
@@ -30,7 +31,7 @@ def main():
         "set -e; rm -rf {g}; mkdir -p {g}; tar -xf /var/tmp/strata-live.tar -C {g}; "
         "for d in ansible_collections ansible_collections/strata; do touch {g}/$d/__init__.py; done; "
         "cd {g}/{p}/tests/live; PYTHONPATH={g} python3 -m pytest -q -p no:cacheprovider -x {args}"
-    ).format(g=GUEST, p=PREFIX, args=" ".join(sys.argv[1:]))
+    ).format(g=GUEST, p=PREFIX, args=" ".join(shlex.quote(a) for a in sys.argv[1:]))
     return subprocess.run(VM + ["ssh", "--", remote], check=False).returncode
 
 

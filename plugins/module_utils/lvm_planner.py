@@ -296,7 +296,8 @@ def plan_thinpool(req, state, read_file):
         raise StrataError("logical volume %s/%s exists and is not a thin pool (segment type %s)" % (
             req.vg, req.name, pool.segtype or "unknown"))
     volumes_now = state.thin_volumes_of(req.vg, req.name) if pool else []
-    current_profile = parse_profile(read_file(profile_path(req.vg, req.name))) if pool else {}
+    profile_text_now = read_file(profile_path(req.vg, req.name))
+    current_profile = parse_profile(profile_text_now) if pool else {}
     autoextend_now = current_profile if (pool and pool.profile == profile_name(req.vg, req.name)) else {}
     plan = Plan(before=pool_view(pool, volumes_now, autoextend_now))
 
@@ -308,7 +309,7 @@ def plan_thinpool(req, state, read_file):
     _check_autoextend(req)
     desired_profile = _desired_profile(req, current_profile)
     profile_text = render_profile(req.vg, req.name, *desired_profile) if desired_profile else None
-    if profile_text is not None and read_file(profile_path(req.vg, req.name)) != profile_text:
+    if profile_text is not None and profile_text_now != profile_text:
         plan.add(Action("write LVM profile %s (autoextend threshold %d%%, percent %d%%)" % (
             profile_name(req.vg, req.name), desired_profile[0], desired_profile[1]),
             path=profile_path(req.vg, req.name), content=profile_text, mode=0o644))

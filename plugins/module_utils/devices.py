@@ -37,14 +37,11 @@ class DeviceInfo:
 
     @property
     def in_use(self):
-        return bool(self.holders or self.mountpoints or self.swap or self.busy_partitions)
+        return bool(self.use_reasons())
 
-    def reasons(self):
-        """Why this device is not blank, in words (empty list = blank)."""
+    def use_reasons(self):
+        """Why something is using this device right now (never overridden by `force`)."""
         out = []
-        out.extend(self.signatures)
-        if self.partitions:
-            out.append("has partitions %s" % ", ".join(self.partitions))
         if self.holders:
             out.append("is held by %s" % ", ".join(self.holders))
         if self.mountpoints:
@@ -52,6 +49,13 @@ class DeviceInfo:
         if self.swap:
             out.append("is active swap")
         out.extend("has partition %s" % busy for busy in self.busy_partitions)
+        return out
+
+    def content_reasons(self):
+        """What this device holds (signatures, partitions): `force` may override these."""
+        out = list(self.signatures)
+        if self.partitions:
+            out.append("has partitions %s" % ", ".join(self.partitions))
         return out
 
 
@@ -198,16 +202,13 @@ def guard_blank(infos, force, purpose, members_elsewhere=None):
         if not info.is_block:
             refused[info.path] = ["is not a block device"]
             continue
-        hard = []
+        hard = info.use_reasons()
         if info.path in members_elsewhere:
-            hard.append(members_elsewhere[info.path])
-        if info.in_use:
-            hard.extend(r for r in info.reasons()
-                        if r.startswith(("is held", "is mounted", "is active swap", "has partition ")))
+            hard.insert(0, members_elsewhere[info.path])
         if hard:
             refused[info.path] = hard + ["(in use: not even `force` overrides this)"]
             continue
-        soft = info.reasons()
+        soft = info.content_reasons()
         if soft:
             if device_key(info.path) in force_keys:
                 forced.append(info.path)

@@ -339,7 +339,9 @@ def read_state(runner):
     if result.rc == 0:
         return parse_fullreport(result.stdout)
     stderr = result.stderr or ""
-    if "fullreport" not in stderr and "command" not in stderr.lower():
+    # Only an lvm without the fullreport command falls back; any other failure is reported.
+    unknown = ("no such command", "unrecognised", "unrecognized", "invalid command")
+    if "fullreport" not in stderr or not any(word in stderr.lower() for word in unknown):
         raise StrataError("reading LVM state failed", cmd=result.cmd, rc=result.rc,
                           stdout=result.stdout, stderr=stderr, hint="is lvm2 installed?")
     outputs = [runner.read(cmd, what="reading LVM state").stdout for cmd in separate_report_cmds()]

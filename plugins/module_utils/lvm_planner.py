@@ -73,7 +73,7 @@ def plan_vg(req, state, inspect):
 
     if vg is None and not req.devices:
         raise StrataError("volume group %s does not exist and no devices were given to create it" % req.name)
-    if vg is not None and req.pe_size and not sizes.same_size(vg.extent_size, req.pe_size, 0):
+    if vg is not None and req.pe_size and vg.extent_size != req.pe_size:
         raise StrataError(
             "volume group %s has extent size %s, not the requested %s" % (
                 req.name, sizes.human(vg.extent_size), sizes.human(req.pe_size)),
@@ -381,11 +381,6 @@ def _plan_pool_create(req, vg, plan, with_profile):
     return size
 
 
-# Size rule: a request is rounded up to the extent size, as LVM does. LVM only ever rounds
-# up (extents, stripes), so a rounded request above the current size is a real growth
-# request, while one below it by at most one extent is the same size, not a shrink.
-
-
 def _plan_pool_update(req, vg, pool, plan, with_profile):
     full = "%s/%s" % (req.vg, req.name)
     for label, wanted, current in (("chunk size", req.chunk_size, pool.chunk_size),
@@ -399,11 +394,11 @@ def _plan_pool_update(req, vg, pool, plan, with_profile):
                           hint="the stripe count is fixed at creation; leave stripes out to keep it")
     size = pool.size
     if req.size is not None and not req.size.is_relative:
-        want = sizes.round_up(req.size.bytes, vg.extent_size)
-        if want < pool.size - vg.extent_size:
+        verdict, want = sizes.compare(pool.size, req.size.bytes, vg.extent_size)
+        if verdict == sizes.SHRINK:
             raise StrataError("thin pool %s is %s; it cannot shrink to %s (LVM cannot reduce thin pools)" % (
                 full, sizes.human(pool.size), sizes.human(want)))
-        if want > pool.size:
+        if verdict == sizes.GROW:
             if want - pool.size > vg.free:
                 raise StrataError("growing thin pool %s to %s needs %s more but volume group %s has %s free" % (
                     full, sizes.human(want), sizes.human(want - pool.size), req.vg, sizes.human(vg.free)))
@@ -415,11 +410,11 @@ def _plan_pool_update(req, vg, pool, plan, with_profile):
                           "re-applied" % (full, req.size.text))
     meta = pool.metadata_size
     if req.metadata_size is not None:
-        want = sizes.round_up(req.metadata_size.bytes, vg.extent_size)
-        if want < meta - vg.extent_size:
+        verdict, want = sizes.compare(meta, req.metadata_size.bytes, vg.extent_size)
+        if verdict == sizes.SHRINK:
             raise StrataError("thin pool %s metadata is %s; it cannot shrink to %s" % (
                 full, sizes.human(meta), sizes.human(want)))
-        if want > meta:
+        if verdict == sizes.GROW:
             plan.add(Action("grow the metadata of thin pool %s from %s to %s" % (
                 full, sizes.human(meta), sizes.human(want)),
                 ["lvextend", "--poolmetadatasize", sizes.to_kib_arg(want), full]))
@@ -462,17 +457,17 @@ def _plan_thin_volumes(req, state, vg, volumes_now, plan):
             continue
         if volume.size.is_relative:
             raise StrataError("thin volume %s: size %s must be absolute (a virtual size)" % (full, volume.size.text))
-        want = sizes.round_up(volume.size.bytes, vg.extent_size)
+        verdict, want = sizes.compare(lv.size if lv else 0, volume.size.bytes, vg.extent_size)
         if lv is None:
             plan.add(Action("create thin volume %s of %s in pool %s" % (full, sizes.human(want), req.name),
                             ["lvcreate", "--yes", "--type", "thin", "--virtualsize", sizes.to_kib_arg(want),
                              "--thinpool", req.name, "--name", volume.name, req.vg]))
             after[volume.name] = want
-        elif want > lv.size:
+        elif verdict == sizes.GROW:
             plan.add(Action("grow thin volume %s from %s to %s" % (full, sizes.human(lv.size), sizes.human(want)),
                             ["lvextend", "--size", sizes.to_kib_arg(want), full]))
             after[volume.name] = want
-        elif want < lv.size - vg.extent_size:
+        elif verdict == sizes.SHRINK:
             raise StrataError("thin volume %s is %s; refusing to shrink it to %s" % (
                 full, sizes.human(lv.size), sizes.human(want)),
                 hint="shrinking loses data beyond the new end; it needs an explicit shrink with a filesystem check")

@@ -35,16 +35,13 @@ class Result:
 @dataclass
 class Action:
     """One planned change: a command, or a file write (path + content), with a description.
-
-    `sensitive` keeps content out of results and diffs (e.g. a secret in a config file).
-    """
+    Only the description and the command or path are ever reported, never file content."""
 
     description: str
     cmd: list = None
     path: str = None
     content: str = None
     mode: int = 0o644
-    sensitive: bool = False
 
     def report(self):
         out = {"description": self.description}

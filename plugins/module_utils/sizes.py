@@ -107,9 +107,20 @@ def round_down(value, unit):
     return (value // unit) * unit
 
 
-def same_size(current, desired, unit):
-    """True when current and desired are within one unit of each other."""
-    return abs(int(current) - int(desired)) <= unit
+GROW, SAME, SHRINK = "grow", "same", "shrink"
+
+
+def compare(current, desired, unit):
+    """The size rule every planner uses: desired is rounded up to the unit, as the tools do.
+    Tools only round up, so a rounded request above current is a real growth request, while
+    one below it by at most one unit is the same size, not a shrink.
+    Returns (GROW | SAME | SHRINK, rounded desired)."""
+    want = round_up(int(desired), unit)
+    if want > current:
+        return GROW, want
+    if want < current - unit:
+        return SHRINK, want
+    return SAME, want
 
 
 def human(value):

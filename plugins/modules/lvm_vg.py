@@ -180,16 +180,14 @@ def body(module, runner):
     state = lvm.read_state(runner)
     plan = plan_vg(req, state, DeviceInspector(runner).inspect)
     runner.execute_all(plan.actions)
-    vg_info = {}
-    if plan.changed and not module.check_mode:
-        state = lvm.read_state(runner)
+    if module.check_mode and plan.changed:
+        # nothing ran: report the prediction
+        vg_info = {k: v for k, v in plan.after.items() if k != "state"} if req.state == "present" else {}
+    else:
+        if plan.changed:
+            state = lvm.read_state(runner)   # report what LVM now says, not what we expected
         vg = state.vg(req.name)
         vg_info = vg.summary(state) if vg else {}
-    elif state.vg(req.name) is not None and not plan.changed:
-        vg_info = state.vg(req.name).summary(state)
-    elif req.state == "present":
-        vg_info = dict(plan.after)
-        vg_info.pop("state", None)
     finish(module, runner, plan, vg=vg_info)
 
 

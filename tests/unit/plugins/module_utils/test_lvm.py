@@ -133,7 +133,10 @@ def test_read_state_falls_back_when_fullreport_is_missing():
     assert state.vg("capvg").pv_count == 2
 
 
-def test_read_state_other_failures_raise():
-    runner = FakeRunner([(5, "", "  Locking failed.")])
+@pytest.mark.parametrize("stderr", ["  Locking failed.", "  Command failed with status code 5.",
+                                    "  fullreport: Global lock failed."])
+def test_read_state_other_failures_raise_without_fallback(stderr):
+    runner = FakeRunner([(5, "", stderr)])
     with pytest.raises(StrataError, match="reading LVM state failed"):
         lvm.read_state(runner)
+    assert len(runner.calls) == 1

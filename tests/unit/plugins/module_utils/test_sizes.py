@@ -69,8 +69,12 @@ def test_rounding_and_tolerance():
     assert sizes.round_up(extent, extent) == extent
     assert sizes.round_up(extent + 1, extent) == 2 * extent
     assert sizes.round_down(extent + 1, extent) == extent
-    assert sizes.same_size(100 * extent, 101 * extent, extent)
-    assert not sizes.same_size(100 * extent, 102 * extent, extent)
+    current = 100 * extent
+    assert sizes.compare(current, current, extent) == (sizes.SAME, current)
+    assert sizes.compare(current, current - extent, extent) == (sizes.SAME, current - extent)
+    assert sizes.compare(current, current - 1, extent) == (sizes.SAME, current)        # rounds up to current
+    assert sizes.compare(current, current + 1, extent) == (sizes.GROW, current + extent)
+    assert sizes.compare(current, current - 2 * extent, extent) == (sizes.SHRINK, current - 2 * extent)
 
 
 def test_human_and_kib_args():

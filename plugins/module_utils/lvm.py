@@ -24,9 +24,13 @@ PV_FIELDS = ["pv_name", "pv_uuid", "vg_name", "pv_major", "pv_minor", "dev_size"
 LV_FIELDS = ["lv_name", "vg_name", "lv_uuid", "lv_path", "lv_size", "lv_attr", "lv_layout",
              "lv_role", "lv_active", "lv_device_open", "pool_lv", "origin", "data_percent",
              "metadata_percent", "lv_metadata_size", "lv_profile", "lv_when_full",
-             "lv_health_status", "lv_tags"]
+             "lv_health_status", "lv_tags",
+             # snapshots, RAID/mirror sync and pvmove progress (lvm_lv, lvm_snapshot, lvm_pv)
+             "snap_percent", "copy_percent", "lv_merging", "lv_merge_failed",
+             "lv_snapshot_invalid", "lv_converting", "lv_image_synced", "raid_sync_action",
+             "lv_permissions", "lv_time", "origin_size"]
 SEG_FIELDS = ["lv_uuid", "segtype", "stripes", "stripe_size", "chunk_size", "discards", "zero",
-              "seg_monitor", "devices", "seg_size"]
+              "seg_monitor", "devices", "seg_size", "data_stripes", "region_size"]
 PVSEG_FIELDS = ["pv_uuid", "lv_uuid", "pvseg_start", "pvseg_size"]
 
 # Options common to every report call.
@@ -60,8 +64,9 @@ def _float(value):
 
 
 def _flag(value):
-    """--binary prints 0/1; older LVMs print words. Anything non-empty and not 0 is true."""
-    return value not in (None, "", "0")
+    """--binary prints 0/1, and -1 where the value is unknown (an inactive LV's open flag);
+    older LVMs print words. Anything else non-empty is true."""
+    return value not in (None, "", "0", "-1")
 
 
 def _tags(value):
@@ -119,6 +124,19 @@ class LV:
     zero: bool = False
     monitored: str = ""
     devices: list = field(default_factory=list)
+    data_stripes: int = 0          # data stripes, or the number of raid1/mirror legs
+    region_size: int = 0
+    snap_percent: float = None     # classic snapshots: how full the COW store is
+    copy_percent: float = None     # RAID/mirror sync, pvmove progress
+    merging: bool = False
+    merge_failed: bool = False
+    snapshot_invalid: bool = False
+    converting: bool = False
+    image_synced: bool = False
+    sync_action: str = ""
+    permissions: str = ""
+    created: str = ""
+    origin_size: int = 0
 
     @property
     def is_thin_pool(self):
@@ -190,6 +208,30 @@ class LvmState:
     def thin_volumes_of(self, vg_name, pool_name):
         return [lv for lv in self.lvs_of(vg_name) if lv.is_thin_volume and lv.pool_lv == pool_name]
 
+    def lv_any(self, vg_name, name):
+        """Like lv(), hidden LVs included (a snapshot being merged is shown hidden)."""
+        for lv in self.lvs:
+            if lv.vg_name == vg_name and lv.name == name:
+                return lv
+        return None
+
+    def pvs_under(self, lv):
+        """PV paths that hold an LV's extents, through its hidden sub-LVs (RAID images, pool
+        data): the `devices` of a raid1 LV name its rimage LVs, not disks."""
+        found, todo, seen = [], [lv], set()
+        while todo:
+            current = todo.pop(0)
+            if current.uuid in seen:
+                continue
+            seen.add(current.uuid)
+            for dev in current.devices:
+                sub = self.lv_any(current.vg_name, dev)
+                if sub is not None:
+                    todo.append(sub)
+                elif dev not in found:
+                    found.append(dev)
+        return found
+
     def pv_by_devno(self, devno):
         for pv in self.pvs:
             if pv.devno == devno:
@@ -247,6 +289,12 @@ def _make_lv(row):
         metadata_size=_int(row.get("lv_metadata_size")), profile=row.get("lv_profile", ""),
         when_full=row.get("lv_when_full", ""), health=row.get("lv_health_status", ""),
         hidden=hidden, tags=_tags(row.get("lv_tags")),
+        snap_percent=_float(row.get("snap_percent")), copy_percent=_float(row.get("copy_percent")),
+        merging=_flag(row.get("lv_merging")), merge_failed=_flag(row.get("lv_merge_failed")),
+        snapshot_invalid=_flag(row.get("lv_snapshot_invalid")),
+        converting=_flag(row.get("lv_converting")), image_synced=_flag(row.get("lv_image_synced")),
+        sync_action=row.get("raid_sync_action", ""), permissions=row.get("lv_permissions", ""),
+        created=row.get("lv_time", ""), origin_size=_int(row.get("origin_size")),
     )
 
 
@@ -270,6 +318,8 @@ def _apply_segments(lvs_by_uuid, seg_rows):
         lv.discards = row.get("discards", "")
         lv.zero = _flag(row.get("zero"))
         lv.monitored = row.get("seg_monitor", "")
+        lv.data_stripes = _int(row.get("data_stripes"))
+        lv.region_size = _int(row.get("region_size"))
 
 
 def parse_fullreport(text):

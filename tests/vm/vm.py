@@ -1082,7 +1082,8 @@ def cmd_console(args):
 
 def add_vm_commands(sub):
     def named(p):
-        p.add_argument("--name", default="default", help="VM name (default: %(default)s)")
+        p.add_argument("--name", default=os.environ.get("STRATA_VM_NAME") or "default",
+                       help="VM name (default: $STRATA_VM_NAME or %(default)s)")
         return p
 
     p = named(sub.add_parser("up", help="boot the VM (idempotent) and wait for SSH"))

@@ -140,3 +140,45 @@ def test_read_state_other_failures_raise_without_fallback(stderr):
     with pytest.raises(StrataError, match="reading LVM state failed"):
         lvm.read_state(runner)
     assert len(runner.calls) == 1
+
+
+def test_layouts_and_raid_fields_from_real_capture():
+    state = lvm_state("lv_types")
+    raid5 = state.lv("capvg", "raid5")
+    assert (raid5.segtype, raid5.stripes, raid5.data_stripes, raid5.stripe_size) == ("raid5", 3, 2, 65536)
+    assert raid5.copy_percent == 100.0 and raid5.sync_action == "idle"
+    raid6 = state.lv("capvg", "raid6")
+    assert (raid6.segtype, raid6.stripes, raid6.data_stripes) == ("raid6", 5, 3)
+    raid10 = state.lv("capvg", "raid10")
+    assert (raid10.segtype, raid10.stripes, raid10.data_stripes) == ("raid10", 4, 2)
+    mirror = state.lv("capvg", "mirror")
+    assert (mirror.segtype, mirror.data_stripes, mirror.region_size) == ("raid1", 2, 2097152)
+    assert state.pvs_under(mirror) == ["/dev/loop0", "/dev/loop1"]
+    assert state.pvs_under(raid6) == ["/dev/loop0", "/dev/loop1", "/dev/loop2", "/dev/loop3", "/dev/loop10"]
+    old = state.lv("capvg", "oldmirror")
+    assert old.segtype == "mirror" and old.data_stripes == 2
+    striped = state.lv("capvg", "striped")
+    assert (striped.segtype, striped.stripes, striped.stripe_size) == ("striped", 2, 65536)
+
+
+def test_snapshot_fields_from_real_capture():
+    state = lvm_state("lv_types")
+    snap = state.lv("capvg", "linear_snap")
+    assert snap.origin == "linear" and snap.snap_percent == 0.0 and "snapshot" in snap.role
+    # A merge that waits for the open origin: LVM shows the snapshot hidden, merging.
+    assert state.lv("capvg", "origin_snap") is None
+    merging = state.lv_any("capvg", "origin_snap")
+    assert merging.merging and merging.origin == "origin"
+    assert state.lv("capvg", "origin").open
+    thin_snap = state.lv("capvg", "thin1_snap")
+    assert thin_snap.origin == "thin1" and thin_snap.is_thin_volume
+    # inactive (thin snapshots skip activation): open reads -1, which is not "open"
+    assert not thin_snap.active and not thin_snap.open
+
+
+def test_raid1_with_a_missing_leg():
+    state = lvm_state("raid1_missing_leg")
+    r1 = state.lv("capvg3", "r1")
+    assert r1.health == "partial"
+    assert "[unknown]" in state.pvs_under(r1)
+    assert state.vg("capvg3").missing_pv_count == 1

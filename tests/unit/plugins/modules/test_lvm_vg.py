@@ -13,10 +13,10 @@ def test_lvm_vg_case(case, monkeypatch):
 
 
 def test_result_reports_vg_and_diff(monkeypatch):
-    case = {"fixture": "vg_two_pvs_one_orphan", "params": {"name": "capvg", "devices": ["/dev/loop2", "/dev/loop3"]}}
+    case = {"fixture": "vg_two_pvs_one_orphan", "params": {"name": "capvg", "devices": ["/dev/loop0", "/dev/loop1"]}}
     result, failed, ran, reads, written = run_case(lvm_vg.main, case, monkeypatch)
     assert not failed and not result["changed"]
-    assert result["vg"]["pvs"] == ["/dev/loop2", "/dev/loop3"]
+    assert result["vg"]["pvs"] == ["/dev/loop0", "/dev/loop1"]
     assert result["vg"]["extent_size"] == 4 * 1024 ** 2
     assert result["diff"]["before"] == result["diff"]["after"]
     assert result["reads"] == reads and len(reads) == 1

@@ -17,7 +17,7 @@ from ansible_collections.strata.storage.plugins.module_utils.errors import Strat
 
 VG_FIELDS = ["vg_name", "vg_uuid", "vg_attr", "vg_size", "vg_free", "vg_extent_size",
              "vg_extent_count", "vg_free_count", "pv_count", "lv_count", "snap_count",
-             "vg_missing_pv_count", "vg_partial", "vg_profile", "vg_tags"]
+             "vg_missing_pv_count", "vg_partial", "vg_profile", "vg_tags", "vg_seqno"]
 PV_FIELDS = ["pv_name", "pv_uuid", "vg_name", "pv_major", "pv_minor", "dev_size", "pv_size",
              "pv_free", "pv_pe_count", "pv_pe_alloc_count", "pv_missing", "pv_allocatable",
              "pe_start", "pv_tags"]
@@ -172,6 +172,7 @@ class VG:
     partial: bool
     profile: str
     tags: list = field(default_factory=list)
+    seqno: int = 0     # metadata sequence number: bumps on every metadata change
 
     def summary(self, state):
         return {
@@ -271,6 +272,7 @@ def _make_vg(row):
         pv_count=_int(row.get("pv_count")), lv_count=_int(row.get("lv_count")),
         missing_pv_count=_int(row.get("vg_missing_pv_count")), partial=_flag(row.get("vg_partial")),
         profile=row.get("vg_profile", ""), tags=_tags(row.get("vg_tags")),
+        seqno=_int(row.get("vg_seqno")),
     )
 
 

@@ -17,6 +17,9 @@
 #   units-<core>         ansible-test units --venv (tests/unit), zero tests is a failure
 #   lint                 ansible-lint, production profile (.ansible-lint)
 #   sanity-<core>        ansible-test sanity --venv, every target Python that is installed
+#   k8s                  pytest tests/k8s: the k8s modules, playbooks and role through
+#                        ansible-playbook against the Kubernetes API stand-in (no VM); the
+#                        real-cluster tests run when KUBECONFIG is set, else they are skipped
 #   vm                   molecule test --all (extensions/molecule), on the test VM
 # where <core> is core219 (Python 3.11, ansible-core 2.19.x) or corelatest (Python 3.12,
 # newest ansible-core); pins in tests/requirements/. Set up by scripts/setup.sh (run here).
@@ -30,9 +33,9 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 ALL_STAGES=(changelog doc-core219 doc-corelatest units-core219 units-corelatest lint
-            sanity-core219 sanity-corelatest vm)
+            sanity-core219 sanity-corelatest k8s vm)
 STATIC_STAGES=(changelog doc-core219 doc-corelatest units-core219 units-corelatest lint
-               sanity-core219 sanity-corelatest)
+               sanity-core219 sanity-corelatest k8s)
 
 usage() { sed -n '2,/^# Full logs/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
@@ -224,6 +227,22 @@ stage_lint() {
     return "$rc"
 }
 
+stage_k8s() {
+    local rc=0 passed failed skipped
+    strata_activate "$STRATA_TOOLS_VENV"
+    cd "$STRATA_ROOT" || return 1
+    run_logged "$STAGE_LOG" python -m pytest -p no:cacheprovider -q -rs tests/k8s || rc=1
+    passed="$(strip_ansi "$STAGE_LOG" | grep -E '^=+ .* in [0-9.]+s' | grep -o -E '[0-9]+ passed' | grep -o -E '[0-9]+' | tail -n 1)"
+    failed="$(strip_ansi "$STAGE_LOG" | grep -E '^=+ .* in [0-9.]+s' | grep -o -E '[0-9]+ (failed|error|errors)' | awk '{s += $1} END {print s + 0}')"
+    skipped="$(strip_ansi "$STAGE_LOG" | grep -E '^=+ .* in [0-9.]+s' | grep -o -E '[0-9]+ skipped' | grep -o -E '[0-9]+' | tail -n 1)"
+    STAGE_DETAIL="${passed:-0} passed, ${failed} failed, ${skipped:-0} skipped (real cluster: ${KUBECONFIG:-no KUBECONFIG})"
+    if [ "${passed:-0}" -eq 0 ]; then
+        echo "ERROR: ${STAGE_NAME}: zero tests passed"
+        rc=1
+    fi
+    return "$rc"
+}
+
 VM_BUILD_PID=""
 VM_BUILD_LOG="${LOG_DIR}/vm-build.log"
 VM_BUILD_RC="${LOG_DIR}/vm-build.rc"
@@ -370,6 +389,7 @@ run_stage units-corelatest stage_units corelatest
 run_stage lint stage_lint
 run_stage sanity-core219 stage_sanity core219
 run_stage sanity-corelatest stage_sanity corelatest
+run_stage k8s stage_k8s
 run_stage vm stage_vm
 
 stop_vm_build

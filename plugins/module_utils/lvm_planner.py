@@ -222,6 +222,45 @@ class ThinPoolRequest:
     remove_volumes: bool = False
 
 
+def _size_bytes(params, key, what):
+    spec = sizes.parse_size(params.get(key), what=what)
+    return spec.bytes if spec else None
+
+
+def thinpool_request_from_params(params):
+    """ThinPoolRequest from lvm_thinpool's parameters (also one entry of lvm_layout's
+    thin_pools, where `vg` comes from the layout). Missing keys mean "keep what is there"."""
+    label = "thin pool %s" % params.get("name")
+    volumes = [
+        ThinVolumeRequest(name=v["name"], state=v.get("state") or "present",
+                          size=sizes.parse_size(v.get("size"), allow_relative=True,
+                                                what="size of thin volume %s" % v["name"]))
+        for v in params.get("volumes") or []
+    ]
+    return ThinPoolRequest(
+        vg=params["vg"], name=params["name"], state=params.get("state") or "present",
+        size=sizes.parse_size(params.get("size"), allow_relative=True, what="size of %s" % label),
+        metadata_size=sizes.parse_size(params.get("metadata_size"), what="metadata_size of %s" % label),
+        chunk_size=_size_bytes(params, "chunk_size", "chunk_size of %s" % label),
+        zero=params.get("zero"), discards=params.get("discards"), stripes=params.get("stripes"),
+        stripe_size=_size_bytes(params, "stripe_size", "stripe_size of %s" % label),
+        pvs=params.get("pvs") or [], autoextend_threshold=params.get("autoextend_threshold"),
+        autoextend_percent=params.get("autoextend_percent"), volumes=volumes,
+        max_overcommit=params.get("max_overcommit"), remove_volumes=bool(params.get("remove_volumes")),
+    )
+
+
+def vg_request_from_params(params):
+    """VgRequest from lvm_vg's parameters (also lvm_layout's VG-level options)."""
+    pe_size = sizes.parse_size(params.get("pe_size"), what="pe_size")
+    return VgRequest(
+        name=params["name"], state=params.get("state") or "present", devices=params.get("devices") or [],
+        force=params.get("force") or [], pe_size=pe_size.bytes if pe_size else None,
+        reduce=bool(params.get("reduce")), pvmove=bool(params.get("pvmove")),
+        remove_lvs=bool(params.get("remove_lvs")),
+    )
+
+
 def profile_name(vg, pool):
     return "strata-thinpool-%s-%s" % (vg, pool)
 

@@ -216,34 +216,12 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.strata.storage.plugins.module_utils import lvm, sizes
+from ansible_collections.strata.storage.plugins.module_utils import lvm
 from ansible_collections.strata.storage.plugins.module_utils.atomic import read_text
 from ansible_collections.strata.storage.plugins.module_utils.lvm_planner import (
-    ThinPoolRequest, ThinVolumeRequest, parse_profile, plan_thinpool, profile_name, profile_path,
+    parse_profile, plan_thinpool, profile_name, profile_path, thinpool_request_from_params,
 )
 from ansible_collections.strata.storage.plugins.module_utils.module_support import file_writer, finish, run_module
-
-
-def _bytes(params, key):
-    spec = sizes.parse_size(params[key], what=key)
-    return spec.bytes if spec else None
-
-
-def request_from(params):
-    volumes = [
-        ThinVolumeRequest(name=v["name"], state=v["state"],
-                          size=sizes.parse_size(v["size"], allow_relative=True, what="size of thin volume %s" % v["name"]))
-        for v in params["volumes"] or []
-    ]
-    return ThinPoolRequest(
-        vg=params["vg"], name=params["name"], state=params["state"],
-        size=sizes.parse_size(params["size"], allow_relative=True, what="size"),
-        metadata_size=sizes.parse_size(params["metadata_size"], what="metadata_size"),
-        chunk_size=_bytes(params, "chunk_size"), zero=params["zero"], discards=params["discards"],
-        stripes=params["stripes"], stripe_size=_bytes(params, "stripe_size"), pvs=params["pvs"] or [],
-        autoextend_threshold=params["autoextend_threshold"], autoextend_percent=params["autoextend_percent"],
-        volumes=volumes, max_overcommit=params["max_overcommit"], remove_volumes=params["remove_volumes"],
-    )
 
 
 def pool_report(state, vg_name, name):
@@ -269,7 +247,7 @@ def pool_report(state, vg_name, name):
 
 
 def body(module, runner):
-    req = request_from(module.params)
+    req = thinpool_request_from_params(module.params)
     state = lvm.read_state(runner)
     plan = plan_thinpool(req, state, read_text)
     runner.execute_all(plan.actions, writer=file_writer)

@@ -160,23 +160,14 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.strata.storage.plugins.module_utils import lvm, sizes
+from ansible_collections.strata.storage.plugins.module_utils import lvm
 from ansible_collections.strata.storage.plugins.module_utils.devices import DeviceInspector
-from ansible_collections.strata.storage.plugins.module_utils.lvm_planner import VgRequest, plan_vg
+from ansible_collections.strata.storage.plugins.module_utils.lvm_planner import plan_vg, vg_request_from_params
 from ansible_collections.strata.storage.plugins.module_utils.module_support import finish, run_module
 
 
-def request_from(params):
-    pe_size = sizes.parse_size(params["pe_size"], what="pe_size")
-    return VgRequest(
-        name=params["name"], state=params["state"], devices=params["devices"] or [],
-        force=params["force"] or [], pe_size=pe_size.bytes if pe_size else None,
-        reduce=params["reduce"], pvmove=params["pvmove"], remove_lvs=params["remove_lvs"],
-    )
-
-
 def body(module, runner):
-    req = request_from(module.params)
+    req = vg_request_from_params(module.params)
     state = lvm.read_state(runner)
     plan = plan_vg(req, state, DeviceInspector(runner).inspect)
     runner.execute_all(plan.actions)

@@ -220,6 +220,7 @@ class ThinPoolRequest:
     volumes: list = field(default_factory=list)
     max_overcommit: float = None
     remove_volumes: bool = False
+    error_when_full: bool = None   # True: writes fail at once when full; False: they queue
 
 
 def _size_bytes(params, key, what):
@@ -247,6 +248,7 @@ def thinpool_request_from_params(params):
         pvs=params.get("pvs") or [], autoextend_threshold=params.get("autoextend_threshold"),
         autoextend_percent=params.get("autoextend_percent"), volumes=volumes,
         max_overcommit=params.get("max_overcommit"), remove_volumes=bool(params.get("remove_volumes")),
+        error_when_full=params.get("error_when_full"),
     )
 
 
@@ -293,7 +295,7 @@ def pool_view(pool, volumes, autoextend):
     return {
         "state": "present", "name": pool.name, "size": pool.size, "metadata_size": pool.metadata_size,
         "chunk_size": pool.chunk_size, "zero": pool.zero, "discards": pool.discards,
-        "stripes": pool.stripes, "autoextend": autoextend,
+        "stripes": pool.stripes, "autoextend": autoextend, "error_when_full": pool.when_full == "error",
         "volumes": {lv.name: lv.size for lv in volumes},
     }
 
@@ -367,6 +369,8 @@ def plan_thinpool(req, state, read_file):
         "chunk_size": pool.chunk_size if pool else req.chunk_size, "zero": req.zero if req.zero is not None else (pool.zero if pool else None),
         "discards": req.discards or (pool.discards if pool else None),
         "stripes": pool.stripes if pool else req.stripes,
+        "error_when_full": req.error_when_full if req.error_when_full is not None else (
+            pool.when_full == "error" if pool else False),
         "autoextend": ({"threshold": desired_profile[0], "percent": desired_profile[1]}
                        if desired_profile else autoextend_now),
         "volumes": sizes_after,
@@ -409,6 +413,8 @@ def _plan_pool_create(req, vg, plan, with_profile):
         cmd += ["--zero", "y" if req.zero else "n"]
     if req.discards:
         cmd += ["--discards", req.discards]
+    if req.error_when_full is not None:
+        cmd += ["--errorwhenfull", "y" if req.error_when_full else "n"]
     if req.stripes:
         cmd += ["--stripes", str(req.stripes)]
         if req.stripe_size:
@@ -464,6 +470,11 @@ def _plan_pool_update(req, vg, pool, plan, with_profile):
     if req.discards and req.discards != pool.discards:
         plan.add(Action("set discards of thin pool %s to %s (was %s)" % (full, req.discards, pool.discards),
                         ["lvchange", "--discards", req.discards, full]))
+    if req.error_when_full is not None and (pool.when_full == "error") != req.error_when_full:
+        plan.add(Action("make writes to a full thin pool %s %s" % (
+            full, "fail at once" if req.error_when_full else "queue (up to 60 s) instead of failing"),
+            ["lvchange", "--errorwhenfull", "y" if req.error_when_full else "n", full]))
+    _warn_if_full(pool, full, plan)
     if with_profile and pool.profile != profile_name(req.vg, req.name):
         plan.add(Action("attach LVM profile %s to thin pool %s" % (profile_name(req.vg, req.name), full),
                         ["lvchange", "--metadataprofile", profile_name(req.vg, req.name), full]))
@@ -471,6 +482,15 @@ def _plan_pool_update(req, vg, pool, plan, with_profile):
         plan.add(Action("monitor thin pool %s with dmeventd so autoextend can act" % full,
                         ["lvchange", "--monitor", "y", full]))
     return size, meta
+
+
+def _warn_if_full(pool, full, plan):
+    for label, used in (("data", pool.data_percent), ("metadata", pool.metadata_percent)):
+        if used is not None and used >= 100.0:
+            plan.warnings.append(
+                "thin pool %s is full (%s %.2f%%): writes to its thin volumes %s until it grows; "
+                "give it a larger size (or autoextend) and check its volumes' filesystems" % (
+                    full, label, used, "fail" if pool.when_full == "error" else "queue, then fail"))
 
 
 def _plan_thin_volumes(req, state, vg, volumes_now, plan):

@@ -114,6 +114,13 @@ options:
         many times the pool's data size (for example V(1.0) forbids overcommit, V(3) allows
         three times). Left out, there is no limit, but overcommit is warned about.
     type: float
+  error_when_full:
+    description:
+      - V(true) makes writes to a full pool fail at once (C(--errorwhenfull y)); V(false) makes
+        them queue for up to 60 seconds (dm-thin's C(no_space_timeout)) before failing, which
+        gives autoextend time to act. Left out, keep the pool's setting (LVM's default: queue).
+      - A full pool (data or metadata at 100%) is reported as a warning on every run.
+    type: bool
   remove_volumes:
     description: With O(state=absent), also remove the pool's thin volumes; without it a pool that holds any is kept.
     type: bool
@@ -183,6 +190,7 @@ pool:
     monitored: {description: dmeventd monitoring status., type: str, returned: when present}
     profile: {description: Attached LVM metadata profile., type: str, returned: when present}
     autoextend: {description: "Autoextend settings from the attached profile (threshold, percent).", type: dict, returned: when present}
+    error_when_full: {description: "Whether writes to the full pool fail at once (true) or queue (false).", type: bool, returned: when present}
     overcommit: {description: Sum of thin volumes' virtual sizes divided by the data size., type: float, returned: when present}
   sample:
     name: pool0
@@ -239,7 +247,7 @@ def pool_report(state, vg_name, name):
         "data_percent": pool.data_percent, "metadata_percent": pool.metadata_percent,
         "chunk_size": pool.chunk_size, "zero": pool.zero, "discards": pool.discards,
         "stripes": pool.stripes, "monitored": pool.monitored, "profile": pool.profile,
-        "autoextend": autoextend, "overcommit": round(total / float(pool.size), 3) if pool.size else None,
+        "autoextend": autoextend, "error_when_full": pool.when_full == "error", "overcommit": round(total / float(pool.size), 3) if pool.size else None,
     }
     volumes = [{"name": lv.name, "size": lv.size, "data_percent": lv.data_percent, "path": lv.path}
                for lv in sorted(thin, key=lambda lv: lv.name)]
@@ -285,6 +293,7 @@ def main():
                 state=dict(type="str", default="present", choices=["present", "absent"]),
             )),
             max_overcommit=dict(type="float"),
+            error_when_full=dict(type="bool"),
             remove_volumes=dict(type="bool", default=False),
         ),
         required_by={"stripe_size": "stripes"},

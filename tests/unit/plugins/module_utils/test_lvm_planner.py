@@ -372,3 +372,27 @@ def test_pool_removal_guards():
     plan = plan_thinpool(pool_req(state="absent", remove_volumes=True), state, no_files)
     assert cmds(plan) == [["lvremove", "--yes", "capvg/pool"]]
     assert plan_thinpool(pool_req(name="none", state="absent"), state, no_files).actions == []
+
+
+def test_error_when_full_at_creation_and_later():
+    state = lvm_state("vg_two_pvs_one_orphan")
+    req = ThinPoolRequest(vg="capvg", name="tiny", size=sizes.parse_size("64M"), error_when_full=True)
+    plan = plan_thinpool(req, state, lambda path: None)
+    create = plan.actions[0].cmd
+    assert create[create.index("--errorwhenfull") + 1] == "y"
+    assert plan.after["error_when_full"] is True
+    pool_state = lvm_state("thinpool")   # captured pool queues when full (LVM's default)
+    req = ThinPoolRequest(vg="capvg", name="pool", error_when_full=True)
+    plan = plan_thinpool(req, pool_state, lambda path: None)
+    assert [a.cmd for a in plan.actions] == [["lvchange", "--errorwhenfull", "y", "capvg/pool"]]
+    req = ThinPoolRequest(vg="capvg", name="pool", error_when_full=False)
+    assert plan_thinpool(req, pool_state, lambda path: None).actions == []
+
+
+def test_full_pool_is_warned_about():
+    state = lvm_state("thinpool")
+    pool = state.lv("capvg", "pool")
+    pool.data_percent = 100.0
+    plan = plan_thinpool(ThinPoolRequest(vg="capvg", name="pool"), state, lambda path: None)
+    assert plan.actions == []
+    assert any("is full (data 100.00%)" in w for w in plan.warnings)

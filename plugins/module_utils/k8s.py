@@ -17,7 +17,7 @@ import os
 from ansible_collections.strata.storage.plugins.module_utils.errors import StrataError
 
 try:
-    import kubernetes  # noqa: F401  (presence check; submodules are imported where used)
+    import kubernetes  # noqa: F401  pylint: disable=unused-import  (presence check)
     from kubernetes.client.rest import ApiException
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None

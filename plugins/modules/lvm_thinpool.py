@@ -118,7 +118,7 @@ options:
     description:
       - V(true) makes writes to a full pool fail at once (C(--errorwhenfull y)); V(false) makes
         them queue for up to 60 seconds (dm-thin's C(no_space_timeout)) before failing, which
-        gives autoextend time to act. Left out, keep the pool's setting (LVM's default: queue).
+        gives autoextend time to act. Left out, keep the pool's setting (LVM's default is to queue).
       - A full pool (data or metadata at 100%) is reported as a warning on every run.
     type: bool
   remove_volumes:

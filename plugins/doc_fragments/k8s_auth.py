@@ -51,6 +51,6 @@ options:
     type: bool
     aliases: [verify_ssl]
 requirements:
-  - kubernetes (the official Python client) on the host that runs the module, usually the
-    controller (C(delegate_to: localhost) or a play on localhost).
+  - "kubernetes (the official Python client) on the host that runs the module, usually the
+    controller (C(delegate_to: localhost) or a play on localhost)."
 """

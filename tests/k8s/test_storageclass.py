@@ -1,0 +1,239 @@
+# -*- coding: utf-8 -*-
+"""k8s_storageclass and k8s_volumesnapshotclass through ansible-playbook against the API stand-in."""
+from __future__ import annotations
+
+import json
+
+SC_V = "storage.k8s.io/v1"
+VSC_V = "snapshot.storage.k8s.io/v1"
+DEFAULT = "storageclass.kubernetes.io/is-default-class"
+VSC_DEFAULT = "snapshot.storage.kubernetes.io/is-default-class"
+
+PLAY = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: under test
+      {module}: {args}
+"""
+
+
+def play(args, module="strata.storage.k8s_storageclass", auth="kubeconfig"):
+    args = dict(args)
+    if auth == "kubeconfig":
+        args.setdefault("kubeconfig", "{{ kc }}")
+    return PLAY.format(module=module, args=json.dumps(args))
+
+
+def writes(standin):
+    return [r for r in standin.requests() if r["method"] != "GET"]
+
+
+def run_playbook(ansible_run, standin, args, module="strata.storage.k8s_storageclass", **kw):
+    result = ansible_run(play(args, module), {"kc": standin.kubeconfig}, **kw)
+    return result, result.result("under test")
+
+
+def run(ansible_run, standin, args, module="strata.storage.k8s_storageclass", **kw):
+    """The module's result."""
+    return run_playbook(ansible_run, standin, args, module, **kw)[1]
+
+
+def seed_class(standin, name, default=None, **fields):
+    obj = {"apiVersion": SC_V, "kind": "StorageClass", "metadata": {"name": name}, "provisioner": "other.io"}
+    if default is not None:
+        obj["metadata"]["annotations"] = {DEFAULT: default}
+    obj.update(fields)
+    standin.seed([obj])
+
+
+FAST = {"name": "fast", "provisioner": "topolvm.io", "parameters": {"topolvm.io/device-class": "thin", "fstype": "xfs"},
+        "allow_volume_expansion": True, "mount_options": ["discard"], "labels": {"tier": "fast"}, "default": True}
+
+
+def test_create_then_rerun_changes_nothing_and_sends_no_write(standin, ansible_run):
+    seed_class(standin, "standard", default="true")
+    seed_class(standin, "other-default", default="true")
+    standin.reset_requests()
+    res = run(ansible_run, standin, FAST)
+    assert res.get("failed") is not True, res
+    assert res["changed"] is True
+    stored = standin.get(SC_V, "StorageClass", "fast")
+    assert stored["provisioner"] == "topolvm.io"
+    assert stored["parameters"] == {"topolvm.io/device-class": "thin", "fstype": "xfs"}
+    assert stored["reclaimPolicy"] == "Delete" and stored["volumeBindingMode"] == "WaitForFirstConsumer"
+    assert stored["metadata"]["annotations"][DEFAULT] == "true"
+    # the default mark moved: every other class says "false" now
+    for name in ("standard", "other-default"):
+        assert standin.get(SC_V, "StorageClass", name)["metadata"]["annotations"][DEFAULT] == "false"
+    assert sorted(res["default_removed_from"]) == ["other-default", "standard"]
+    assert [(a["method"], a["path"]) for a in res["actions"]] == [
+        ("POST", "/apis/storage.k8s.io/v1/storageclasses"),
+        ("PUT", "/apis/storage.k8s.io/v1/storageclasses/other-default"),
+        ("PUT", "/apis/storage.k8s.io/v1/storageclasses/standard")]
+    assert [w["method"] for w in writes(standin)] == ["POST", "PUT", "PUT"]
+
+    standin.reset_requests()
+    again = run(ansible_run, standin, FAST)
+    assert again["changed"] is False and again["actions"] == []
+    assert writes(standin) == []
+    assert standin.get(SC_V, "StorageClass", "fast")["metadata"]["resourceVersion"] == stored["metadata"]["resourceVersion"]
+
+
+def test_check_mode_dry_runs_the_same_actions_and_stores_nothing(standin, ansible_run):
+    seed_class(standin, "standard", default="true")
+    standin.reset_requests()
+    checked = run(ansible_run, standin, FAST, check=True)
+    assert checked["changed"] is True
+    ws = writes(standin)
+    assert [w["method"] for w in ws] == ["POST", "PUT"]
+    assert all(w["query"].get("dryRun") == "All" for w in ws)
+    assert standin.get(SC_V, "StorageClass", "fast") is None
+    assert standin.get(SC_V, "StorageClass", "standard")["metadata"]["annotations"][DEFAULT] == "true"
+    assert all(a["dry_run"] is True for a in checked["actions"])
+    assert checked["storageclass"]["volumeBindingMode"] == "WaitForFirstConsumer"
+
+    real = run(ansible_run, standin, FAST)
+    strip = [(a["description"], a["method"], a["path"]) for a in real["actions"]]
+    assert strip == [(a["description"], a["method"], a["path"]) for a in checked["actions"]]
+    assert all(a["dry_run"] is False for a in real["actions"])
+
+
+def test_diff_shows_before_and_after(standin, ansible_run):
+    seed_class(standin, "fast", allowVolumeExpansion=False, provisioner="topolvm.io")
+    result, res = run_playbook(ansible_run, standin, {"name": "fast", "allow_volume_expansion": True}, diff=True)
+    assert res["changed"] is True
+    assert res["diff"]["before"]["fast"]["allowVolumeExpansion"] is False
+    assert res["diff"]["after"]["fast"]["allowVolumeExpansion"] is True
+    assert [a["method"] for a in res["actions"]] == ["PUT"]
+    assert "allowVolumeExpansion" in result.stdout      # the diff is printed
+
+
+def test_left_out_options_keep_what_is_there(standin, ansible_run):
+    seed_class(standin, "fast", provisioner="topolvm.io", reclaimPolicy="Retain", volumeBindingMode="Immediate",
+               parameters={"a": "1"}, mountOptions=["hard"])
+    standin.reset_requests()
+    res = run(ansible_run, standin, {"name": "fast", "labels": {"x": "y"}})
+    assert res["changed"] is True
+    stored = standin.get(SC_V, "StorageClass", "fast")
+    assert stored["reclaimPolicy"] == "Retain" and stored["volumeBindingMode"] == "Immediate"
+    assert stored["parameters"] == {"a": "1"} and stored["mountOptions"] == ["hard"]
+    assert stored["metadata"]["labels"] == {"x": "y"}
+
+
+def test_immutable_change_is_refused_then_recreate_works(standin, ansible_run):
+    assert run(ansible_run, standin, FAST)["changed"] is True
+    before = standin.get(SC_V, "StorageClass", "fast")
+    changed = dict(FAST, parameters={"topolvm.io/device-class": "thin", "fstype": "ext4"}, reclaim_policy="Retain")
+    standin.reset_requests()
+    refused = run(ansible_run, standin, changed, diff=True)
+    assert refused["failed"] is True
+    msg = refused["msg"]
+    assert msg.startswith("StorageClass fast: parameters, reclaimPolicy cannot change after creation")
+    assert '"fstype": "xfs"' in msg and '"fstype": "ext4"' in msg and "Delete -> " in msg.replace('"', "")
+    assert "recreate: true" in msg
+    assert refused["details"]["diff"]["after"]["fast"]["reclaimPolicy"] == "Retain"
+    assert writes(standin) == []
+    assert standin.get(SC_V, "StorageClass", "fast") == before
+
+    # check mode of the re-create: the delete is dry-run, the create cannot be sent
+    standin.reset_requests()
+    checked = run(ansible_run, standin, dict(changed, recreate=True), check=True)
+    assert checked["changed"] is True
+    assert [(w["method"], w["query"].get("dryRun")) for w in writes(standin)] == [("DELETE", "All")]
+    assert checked["actions"][1]["sent"] is False
+    assert standin.get(SC_V, "StorageClass", "fast") == before
+
+    done = run(ansible_run, standin, dict(changed, recreate=True))
+    assert done["changed"] is True, done
+    after = standin.get(SC_V, "StorageClass", "fast")
+    assert after["metadata"]["uid"] != before["metadata"]["uid"]
+    assert after["parameters"]["fstype"] == "ext4" and after["reclaimPolicy"] == "Retain"
+    assert after["mountOptions"] == ["discard"] and after["metadata"]["labels"] == {"tier": "fast"}
+    assert any("keep working" in n for n in done["notes"])
+
+    again = run(ansible_run, standin, dict(changed, recreate=True))
+    assert again["changed"] is False
+
+
+def test_default_false_unmarks_and_absent_deletes(standin, ansible_run):
+    seed_class(standin, "fast", default="true", provisioner="topolvm.io")
+    res = run(ansible_run, standin, {"name": "fast", "default": False})
+    assert res["changed"] is True
+    assert standin.get(SC_V, "StorageClass", "fast")["metadata"]["annotations"][DEFAULT] == "false"
+    res = run(ansible_run, standin, {"name": "fast", "state": "absent"})
+    assert res["changed"] is True and standin.get(SC_V, "StorageClass", "fast") is None
+    standin.reset_requests()
+    res = run(ansible_run, standin, {"name": "fast", "state": "absent"})
+    assert res["changed"] is False and writes(standin) == []
+
+
+def test_schema_error_shows_in_check_mode(standin, ansible_run):
+    """Server-side dry run validates: a bad value fails in check mode too."""
+    args = {"name": "bad", "provisioner": "topolvm.io", "allowed_topologies": [{"matchLabelExpressions": "not-a-list"}]}
+    res = run(ansible_run, standin, args, check=True)
+    assert res["failed"] is True
+    assert "create StorageClass bad: API answered 4" in res["msg"]
+    assert standin.get(SC_V, "StorageClass", "bad") is None
+
+
+def test_token_and_tls_with_ca(standin_tls, ansible_run):
+    args = {"name": "tls", "provisioner": "topolvm.io", "host": standin_tls.url, "api_key": standin_tls.token,
+            "ca_cert": standin_tls.ca_cert}
+    result = ansible_run(play(args, auth=None), {})
+    res = result.result("under test")
+    assert res["changed"] is True, res
+    assert standin_tls.get(SC_V, "StorageClass", "tls") is not None
+    assert standin_tls.token not in result.stdout + result.stderr + json.dumps(result.records)
+
+
+def test_tls_without_ca_fails_clearly(standin_tls, ansible_run):
+    args = {"name": "tls", "provisioner": "topolvm.io", "host": standin_tls.url, "api_key": standin_tls.token}
+    res = ansible_run(play(args, auth=None), {}).result("under test")
+    assert res["failed"] is True
+    assert "cannot talk to the API server at %s" % standin_tls.url in res["msg"]
+    assert "ca_cert" in res["msg"]
+
+
+def test_bad_token_gives_a_clear_401(standin, ansible_run):
+    args = {"name": "x", "provisioner": "topolvm.io", "host": standin.url, "api_key": "wrong-token"}
+    result = ansible_run(play(args, auth=None), {})
+    res = result.result("under test")
+    assert res["failed"] is True
+    assert res["msg"].startswith("reading StorageClass x: API answered 401")
+    assert "rejected the credentials" in res["msg"]
+    assert "wrong-token" not in json.dumps(result.records)
+
+
+# ---------------------------------------------------------------- VolumeSnapshotClass
+
+def vsc(name, driver, default=None):
+    obj = {"apiVersion": VSC_V, "kind": "VolumeSnapshotClass", "metadata": {"name": name}, "driver": driver,
+           "deletionPolicy": "Delete"}
+    if default:
+        obj["metadata"]["annotations"] = {VSC_DEFAULT: default}
+    return obj
+
+
+def test_snapshotclass_default_per_driver_idempotent_and_immutable(standin, ansible_run):
+    standin.seed([vsc("old-a", "topolvm.io", "true"), vsc("other-b", "nfs.csi.k8s.io", "true")])
+    mod = "strata.storage.k8s_volumesnapshotclass"
+    args = {"name": "snap", "driver": "topolvm.io", "default": True}
+    res = run(ansible_run, standin, args, module=mod)
+    assert res["changed"] is True, res
+    assert res["default_removed_from"] == ["old-a"]
+    assert standin.get(VSC_V, "VolumeSnapshotClass", "old-a")["metadata"]["annotations"][VSC_DEFAULT] == "false"
+    assert standin.get(VSC_V, "VolumeSnapshotClass", "other-b")["metadata"]["annotations"][VSC_DEFAULT] == "true"
+    assert standin.get(VSC_V, "VolumeSnapshotClass", "snap")["deletionPolicy"] == "Delete"
+
+    standin.reset_requests()
+    again = run(ansible_run, standin, args, module=mod)
+    assert again["changed"] is False and writes(standin) == []
+
+    upd = run(ansible_run, standin, {"name": "snap", "deletion_policy": "Retain"}, module=mod)
+    assert upd["changed"] is True and [a["method"] for a in upd["actions"]] == ["PUT"]
+    assert standin.get(VSC_V, "VolumeSnapshotClass", "snap")["deletionPolicy"] == "Retain"
+
+    refused = run(ansible_run, standin, {"name": "snap", "driver": "other.io"}, module=mod)
+    assert refused["failed"] is True
+    assert refused["msg"].startswith("VolumeSnapshotClass snap: driver cannot change after creation")

@@ -87,6 +87,7 @@ class PV:
     missing: bool
     allocatable: bool
     tags: list = field(default_factory=list)
+    pe_start: int = 0
 
     def summary(self):
         return {"name": self.name, "uuid": self.uuid, "vg": self.vg_name or None,
@@ -261,6 +262,7 @@ def _make_pv(row):
         free=_int(row.get("pv_free")), pe_count=_int(row.get("pv_pe_count")),
         pe_alloc_count=_int(row.get("pv_pe_alloc_count")), missing=_flag(row.get("pv_missing")),
         allocatable=_flag(row.get("pv_allocatable")), tags=_tags(row.get("pv_tags")),
+        pe_start=_int(row.get("pe_start")),
     )
 
 

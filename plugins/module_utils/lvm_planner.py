@@ -413,8 +413,6 @@ def _plan_pool_create(req, vg, plan, with_profile):
         cmd += ["--zero", "y" if req.zero else "n"]
     if req.discards:
         cmd += ["--discards", req.discards]
-    if req.error_when_full is not None:
-        cmd += ["--errorwhenfull", "y" if req.error_when_full else "n"]
     if req.stripes:
         cmd += ["--stripes", str(req.stripes)]
         if req.stripe_size:
@@ -423,6 +421,10 @@ def _plan_pool_create(req, vg, plan, with_profile):
         cmd += ["--metadataprofile", profile_name(req.vg, req.name)]
     cmd += [req.vg] + list(req.pvs)
     plan.add(Action("create thin pool %s/%s" % (req.vg, req.name), cmd))
+    if req.error_when_full:
+        # lvcreate refuses --errorwhenfull for thin pools; lvchange sets it right after
+        plan.add(Action("make writes to a full thin pool %s/%s fail at once" % (req.vg, req.name),
+                        ["lvchange", "--errorwhenfull", "y", "%s/%s" % (req.vg, req.name)]))
     return size
 
 

@@ -378,8 +378,9 @@ def test_error_when_full_at_creation_and_later():
     state = lvm_state("vg_two_pvs_one_orphan")
     req = ThinPoolRequest(vg="capvg", name="tiny", size=sizes.parse_size("64M"), error_when_full=True)
     plan = plan_thinpool(req, state, lambda path: None)
-    create = plan.actions[0].cmd
-    assert create[create.index("--errorwhenfull") + 1] == "y"
+    # lvcreate refuses --errorwhenfull for thin pools (lvm2 2.03.16): set right after creation
+    assert "--errorwhenfull" not in plan.actions[0].cmd
+    assert plan.actions[1].cmd == ["lvchange", "--errorwhenfull", "y", "capvg/tiny"]
     assert plan.after["error_when_full"] is True
     pool_state = lvm_state("thinpool")   # captured pool queues when full (LVM's default)
     req = ThinPoolRequest(vg="capvg", name="pool", error_when_full=True)

@@ -292,7 +292,7 @@ def plan_layout(planner, state, fs_facts):
             continue
         plan, state = planner.plan_step(step, state, fs_facts)
         steps.append((step, plan))
-    check_safe_mode(planner.req, [a for _, plan in steps for a in plan.actions])
+    check_safe_mode(planner.req, [a for _step, plan in steps for a in plan.actions])
     return steps
 
 
@@ -304,7 +304,7 @@ def read_facts(runner, req, state):
         more, fit = fs_reads_for(vol, state)
         paths += more
         fit_check += fit
-    for name, _ in req.filesystems:
+    for name, _fs in req.filesystems:
         lv = state.lv(req.vg.name, name)
         if lv is not None and lv.active:
             paths.append("/dev/%s/%s" % (req.vg.name, name))

@@ -82,8 +82,16 @@ options:
     default: []
     suboptions:
       name: {description: "Name of the volume.", type: str, required: true}
-      state: {description: "V(present) or V(absent) (removal needs O(allow_remove)/O(volumes[].allow_remove).", type: str, choices: [present, absent], default: present}
-      size: {description: "Size, as in M(strata.storage.lvm_lv): V(10G), V(80%VG), V(100%FREE), V(+1G) (relative forms only at creation or with O(volumes[].grow))", type: str}
+      state:
+        description: "V(present) or V(absent); removal needs O(allow_remove) or O(volumes[].allow_remove)."
+        type: str
+        choices: [present, absent]
+        default: present
+      size:
+        description:
+          - "Size, as in M(strata.storage.lvm_lv): V(10G), V(80%VG), V(100%FREE), V(+1G)."
+          - Relative forms apply only at creation or with O(volumes[].grow).
+        type: str
       type: {description: "Layout.", type: str, choices: [linear, striped, mirror, raid1, raid5, raid6, raid10]}
       stripes: {description: "Data stripes (striped, raid5, raid6, raid10).", type: int}
       stripe_size: {description: "Stripe size (V(64K)).", type: str}

@@ -35,6 +35,12 @@ def plan(state_name, fs_facts=None, **kw):
     return [(step, a.cmd or [a.path]) for step, p in steps for a in p.actions], steps
 
 
+def with_volumes(volumes):
+    layout = dict(FULL_LAYOUT)
+    layout["volumes"] = volumes
+    return layout
+
+
 FULL_LAYOUT = dict(
     devices=["/dev/vd1", "/dev/vd2", "/dev/vd3", "/dev/vd4", "/dev/vd5"],
     volumes=[
@@ -52,10 +58,10 @@ FULL_LAYOUT = dict(
 
 
 def test_blank_disks_get_the_whole_layout_in_step_order():
-    actions, steps = plan("empty", **FULL_LAYOUT)
-    order = [step for step, _ in actions]
+    actions, _steps = plan("empty", **FULL_LAYOUT)
+    order = [step for step, _cmd in actions]
     assert order == sorted(order, key=["remove", "vg", "pools", "volumes", "filesystems", "snapshots"].index)
-    cmds = [cmd for _, cmd in actions]
+    cmds = [cmd for _step, cmd in actions]
     assert cmds[:5] == [["pvcreate", "/dev/vd%d" % i] for i in range(1, 6)]
     assert cmds[5][:1] == ["vgcreate"]
     assert ["mkfs.ext4", "/dev/newvg/thin"] in cmds          # thin volume's filesystem step
@@ -67,23 +73,20 @@ def test_blank_disks_get_the_whole_layout_in_step_order():
 
 
 def test_projection_tracks_free_space_so_an_overfull_layout_is_refused_before_anything_runs():
-    too_big = dict(FULL_LAYOUT, volumes=FULL_LAYOUT["volumes"] + [{"name": "huge", "size": "9G"}])
     with pytest.raises(StrataError, match="huge"):
-        plan("empty", **too_big)
+        plan("empty", **with_volumes(FULL_LAYOUT["volumes"] + [{"name": "huge", "size": "9G"}]))
 
 
 def test_bad_input_anywhere_fails_while_building_the_request():
-    bad = dict(FULL_LAYOUT, volumes=[{"name": "x", "size": "10"}])        # a bare number
     with pytest.raises(StrataError):
-        plan("empty", **bad)
-    twice = dict(FULL_LAYOUT, volumes=[{"name": "x", "size": "8M"}, {"name": "x", "size": "8M"}])
+        plan("empty", **with_volumes([{"name": "x", "size": "10"}]))        # a bare number
     with pytest.raises(StrataError, match="twice"):
-        plan("empty", **twice)
+        plan("empty", **with_volumes([{"name": "x", "size": "8M"}, {"name": "x", "size": "8M"}]))
 
 
 def test_captured_layout_replanned_is_a_no_op():
     # lv_types.json: capvg with linear 40M, striped 48M (2 x 64K), raid1 32M, raid5/6/10
-    actions, _ = plan("lv_types", name="capvg", volumes=[
+    actions, _steps = plan("lv_types", name="capvg", volumes=[
         {"name": "linear", "size": "40M"},
         {"name": "striped", "type": "striped", "stripes": 2, "stripe_size": "64K", "size": "48M"},
         {"name": "mirror", "type": "raid1", "mirrors": 1, "size": "32M"},
@@ -100,8 +103,8 @@ def test_safe_mode_refuses_removal_even_with_allow_remove():
     with pytest.raises(StrataError, match="safe mode") as err:
         plan("lv_types", **layout)
     assert err.value.details["refused_actions"][0]["cmd"][0] == "lvremove"
-    actions, _ = plan("lv_types", safe_mode=False, **layout)
-    assert [cmd[0] for _, cmd in actions] == ["lvremove"]
+    actions, _steps = plan("lv_types", safe_mode=False, **layout)
+    assert [cmd[0] for _step, cmd in actions] == ["lvremove"]
     assert actions[0][0] == "remove"
 
 

@@ -5,7 +5,7 @@
 
 plan_snapshot(request, state, facts) -> Plan is pure: everything it needs beyond the
 LvmState (filesystem types, current mounts) comes in `facts`, gathered by
-read_snapshot_facts() with one `blkid -p` call for every device and one read of
+read_snapshot_facts() with one `blkid` call for every device (filesystem.read_fs_facts) and one read of
 /proc/self/mountinfo. The layout module calls the same functions for each snapshot entry.
 
 Choices worth knowing:
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from ansible_collections.strata.storage.plugins.module_utils import sizes
 from ansible_collections.strata.storage.plugins.module_utils.devices import parse_mountinfo
 from ansible_collections.strata.storage.plugins.module_utils.errors import StrataError
+from ansible_collections.strata.storage.plugins.module_utils.filesystem import read_fs_facts
 from ansible_collections.strata.storage.plugins.module_utils.lvm_planner import check_name
 from ansible_collections.strata.storage.plugins.module_utils.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.runner import Action
@@ -79,9 +80,9 @@ def lv_device_path(vg, name):
 def read_snapshot_facts(runner, paths, probe=True, mountinfo_path="/proc/self/mountinfo"):
     """{"fstype": {path: type or None}, "mounts": {path: [mountpoints]}} for LV device paths.
 
-    One `blkid -p` call probes every existing path (low-level probe of the device itself, not
-    the udev cache) when `probe` is true (only mounting needs filesystem types); mounts come
-    from mountinfo matched by device number."""
+    Filesystem types come from filesystem.read_fs_facts (one blkid call for all devices, and a
+    low-level `blkid -p` for any it reports blank) when `probe` is true (only mounting needs
+    them); mounts come from mountinfo, matched by device number."""
     facts = {"fstype": {}, "mounts": {}}
     existing = []
     devnos = {}
@@ -95,9 +96,8 @@ def read_snapshot_facts(runner, paths, probe=True, mountinfo_path="/proc/self/mo
         existing.append(path)
         devnos[path] = "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))
     if existing and probe:
-        result = runner.read(["blkid", "-p", "-o", "export"] + existing, ok_rcs=(0, 2),
-                             what="probing snapshot and origin filesystems")
-        facts["fstype"].update(parse_blkid_multi(result.stdout, existing))
+        for path, info in read_fs_facts(runner, existing).items():
+            facts["fstype"][path] = info.type
     if existing:
         try:
             with open(mountinfo_path) as handle:
@@ -107,25 +107,6 @@ def read_snapshot_facts(runner, paths, probe=True, mountinfo_path="/proc/self/mo
         for path, devno in devnos.items():
             facts["mounts"][path] = mounts.get(devno, [])
     return facts
-
-
-def parse_blkid_multi(text, paths):
-    """`blkid -p -o export A B ...` prints one block per device, each starting with DEVNAME=.
-    Returns {path: TYPE or None}; paths are matched by DEVNAME or by realpath."""
-    out = {}
-    by_real = {}
-    for path in paths:
-        by_real[os.path.realpath(path)] = path
-    current = None
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("DEVNAME="):
-            dev = line.split("=", 1)[1]
-            current = dev if dev in paths else by_real.get(os.path.realpath(dev), by_real.get(dev, dev))
-            out.setdefault(current, None)
-        elif line.startswith("TYPE=") and current is not None:
-            out[current] = line.split("=", 1)[1]
-    return out
 
 
 # --------------------------------------------------------------------------- views

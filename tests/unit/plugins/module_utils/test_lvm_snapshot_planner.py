@@ -162,10 +162,7 @@ def test_planner_never_mutates_state():
     assert repr(state) == before
 
 
-def test_parse_blkid_multi_and_request_errors():
-    text = "DEVNAME=/dev/capvg/a\nUUID=1\nTYPE=ext4\n\nDEVNAME=/dev/capvg/b\nTYPE=xfs\n"
-    assert snap.parse_blkid_multi(text, ["/dev/capvg/a", "/dev/capvg/b", "/dev/capvg/c"]) == {
-        "/dev/capvg/a": "ext4", "/dev/capvg/b": "xfs"}
+def test_request_errors_and_helpers():
     with pytest.raises(StrataError, match="state 'gone'"):
         snap.request_from_params({"vg": "capvg", "name": "s", "state": "gone"})
     assert snap.mount_options("ext4", "ro,noatime") == "ro,noatime"
@@ -181,23 +178,31 @@ def test_read_facts_uses_one_blkid_call(tmp_path, monkeypatch):
             calls.append(cmd)
 
             class R:
-                stdout = "DEVNAME=/dev/a\nTYPE=ext4\n"
+                # the multi-device call finds /dev/a; the low-level probe of /dev/b finds nothing
+                stdout = "" if "-p" in cmd else "DEVNAME=/dev/a\nTYPE=ext4\n"
             return R()
 
     class St:
         st_rdev = 0
+        st_mode = 0o60660   # a block device
 
-    def fake_stat(path):
+    real_stat = snap.os.stat
+
+    def fake_stat(path, *args, **kwargs):
         if path in ("/dev/a", "/dev/b"):
             return St()
-        raise OSError(path)
+        if str(path).startswith("/dev/"):
+            raise OSError(path)
+        return real_stat(path, *args, **kwargs)
     monkeypatch.setattr(snap.os, "stat", fake_stat)
     monkeypatch.setattr(snap.os, "major", lambda d: 253)
     monkeypatch.setattr(snap.os, "minor", lambda d: 4)
     info = tmp_path / "mountinfo"
     info.write_text("36 1 253:4 / /mnt/a rw - ext4 /dev/a rw\n")
     facts = snap.read_snapshot_facts(FakeRunner(), ["/dev/a", "/dev/b", "/dev/missing"], mountinfo_path=str(info))
-    assert calls == [["blkid", "-p", "-o", "export", "/dev/a", "/dev/b"]]
+    # one blkid for every device (blkid -p stops at the first blank one), then -p for the blank
+    assert calls == [["blkid", "-c", "/dev/null", "-o", "export", "/dev/a", "/dev/b"],
+                     ["blkid", "-p", "-o", "export", "/dev/b"]]
     assert facts["fstype"]["/dev/a"] == "ext4" and facts["fstype"]["/dev/missing"] is None
     assert facts["mounts"]["/dev/a"] == ["/mnt/a"] and facts["mounts"]["/dev/missing"] == []
     calls.clear()

@@ -231,7 +231,8 @@ stage_k8s() {
     local rc=0 passed failed skipped
     strata_activate "$STRATA_TOOLS_VENV"
     cd "$STRATA_ROOT" || return 1
-    run_logged "$STAGE_LOG" python -m pytest -p no:cacheprovider -q -rs tests/k8s || rc=1
+    # two workers: each gets its own API stand-in (session fixture); most time is module start-up
+    run_logged "$STAGE_LOG" python -m pytest -p no:cacheprovider -q -rs -n 2 tests/k8s || rc=1
     passed="$(strip_ansi "$STAGE_LOG" | grep -E '^=+ .* in [0-9.]+s' | grep -o -E '[0-9]+ passed' | grep -o -E '[0-9]+' | tail -n 1)"
     failed="$(strip_ansi "$STAGE_LOG" | grep -E '^=+ .* in [0-9.]+s' | grep -o -E '[0-9]+ (failed|error|errors)' | awk '{s += $1} END {print s + 0}')"
     skipped="$(strip_ansi "$STAGE_LOG" | grep -E '^=+ .* in [0-9.]+s' | grep -o -E '[0-9]+ skipped' | grep -o -E '[0-9]+' | tail -n 1)"

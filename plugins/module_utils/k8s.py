@@ -17,7 +17,8 @@ import os
 from ansible_collections.strata.storage.plugins.module_utils.errors import StrataError
 
 try:
-    import kubernetes  # noqa: F401  pylint: disable=unused-import  (presence check)
+    # the import is the presence check
+    import kubernetes  # noqa: F401  pylint: disable=unused-import
     from kubernetes.client.rest import ApiException
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None

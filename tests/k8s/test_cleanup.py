@@ -111,23 +111,31 @@ def test_delete_removes_stale_objects_but_not_retain_ones(standin, ansible_run, 
     expected[("PersistentVolume", None, "pv-of-old-unused")] = released
     assert after == expected
 
-    # named, the Retain PV goes too; the rest is idempotent (nothing left to delete)
+    # the stand-in, like a 1.31+ server, stamped status.lastPhaseTransitionTime when it
+    # Released pv-of-old-unused: it is 0 days in phase, so not stale
+    assert (standin.get("v1", "PersistentVolume", "pv-of-old-unused")["status"]["lastPhaseTransitionTime"]
+            >= seed.ago(0, 1))
+
+    # named, the Retain PV goes too. A Released Retain PV seeded without
+    # lastPhaseTransitionTime (a server before 1.31) is aged by creationTimestamp (60 days):
+    # stale by the documented fallback, said so in since_fallbacks, and refused as Retain
+    standin.seed([seed.pv("pv-legacy", klass="keep", reclaim="Retain", phase="Released",
+                          claim=("team", "gone-4", "uid-g4"), created=60)])
     standin.reset_requests()
     result, out = run_cleanup(standin, ansible_run, tmp_path, k8s_cleanup_delete=True,
                               k8s_cleanup_retain_pvs=["pv-stale-retain"])
     assert [e["name"] for e in out["deleted"]] == ["pv-stale-retain"]
     assert standin.get("v1", "PersistentVolume", "pv-stale-retain") is None
-    # pv-of-old-unused was Released a moment ago, but the stand-in (like servers before 1.31)
-    # sets no status.lastPhaseTransitionTime, so its age falls back to creationTimestamp (60
-    # days): stale by the documented fallback, said so in since_fallbacks, and refused as Retain
-    assert out["stale_pvs"] == ["pv-of-old-unused", "pv-stale-retain"]
-    assert out["since_fallbacks"] == ["pv-of-old-unused"]
-    assert [e["name"] for e in out["refused"]] == ["pv-of-old-unused"]
+    assert out["stale_pvs"] == ["pv-legacy", "pv-stale-retain"]
+    assert out["since_fallbacks"] == ["pv-legacy"]
+    assert [e["name"] for e in out["refused"]] == ["pv-legacy"]
     assert standin.get("v1", "PersistentVolume", "pv-of-old-unused") is not None
+    assert standin.get("v1", "PersistentVolume", "pv-legacy") is not None
 
+    # the rest is idempotent: nothing left to delete
     result, out = run_cleanup(standin, ansible_run, tmp_path, k8s_cleanup_delete=True,
                               k8s_cleanup_retain_pvs=["pv-stale-retain"])
-    assert out["deleted"] == [] and out["stale_pvs"] == ["pv-of-old-unused"] and out["stale_pvcs"] == []
+    assert out["deleted"] == [] and out["stale_pvs"] == ["pv-legacy"] and out["stale_pvcs"] == []
     assert "Check the guards, and delete when k8s_cleanup_delete is true" not in result.changed_tasks()
 
 

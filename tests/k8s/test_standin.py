@@ -447,6 +447,42 @@ def test_pvc_delete_releases_or_deletes_the_bound_pv(standin, api):
     assert standin.get("v1", "PersistentVolume", "pv-drop") is None
 
 
+def test_pv_last_phase_transition_time_set_on_every_phase_change(standin, api):
+    """Like a 1.31+ server: on create, on the release by the PV controller, and on a /status
+    write that changes the phase; a write that keeps the phase keeps the time."""
+    old = "2020-01-01T00:00:00Z"
+    seeded = pv("pv-rel", ("ns", "c"), "Retain", "Bound")
+    seeded["status"]["lastPhaseTransitionTime"] = old
+    claim = pvc("c", "ns")
+    claim["spec"]["volumeName"] = "pv-rel"
+    standin.seed([claim, seeded])
+    core = client.CoreV1Api(api)
+    created = json.loads(core.create_persistent_volume(pv("pv-new"), _preload_content=False).data)
+    assert created["status"]["phase"] == "Available"
+    assert created["status"]["lastPhaseTransitionTime"] >= time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
+
+    core.delete_namespaced_persistent_volume_claim("c", "ns")
+    released = standin.get("v1", "PersistentVolume", "pv-rel")["status"]
+    assert released["phase"] == "Released" and released["lastPhaseTransitionTime"] > old
+
+    seeded = pv("pv-st", phase="Available")
+    seeded["status"]["lastPhaseTransitionTime"] = old
+    standin.seed([seeded])
+    body = standin.get("v1", "PersistentVolume", "pv-st")
+    body["status"]["message"] = "same phase"
+    path = "/api/v1/persistentvolumes/pv-st/status"  # raw: the typed client rewrites times as +00:00
+    kept = raw(api, "PUT", path, body)[1]
+    assert kept["status"] == {"phase": "Available", "message": "same phase", "lastPhaseTransitionTime": old}
+    body = dict(kept, status={"phase": "Failed", "lastPhaseTransitionTime": old})
+    failed = raw(api, "PUT", path, body)[1]
+    assert failed["status"]["phase"] == "Failed" and failed["status"]["lastPhaseTransitionTime"] > old
+    assert standin.get("v1", "PersistentVolume", "pv-st")["status"] == failed["status"]
+    # a writer that sets a new time itself keeps its value
+    body = dict(failed, status={"phase": "Available", "lastPhaseTransitionTime": "2021-01-01T00:00:00Z"})
+    again = raw(api, "PUT", path, body)[1]
+    assert again["status"]["lastPhaseTransitionTime"] == "2021-01-01T00:00:00Z"
+
+
 # --- other kinds -----------------------------------------------------------------------------
 
 

@@ -14,8 +14,6 @@ import os
 import sys
 import time
 
-import pytest
-
 sys.path.insert(0, os.path.dirname(__file__))
 import storage_seed as seed  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -132,8 +130,38 @@ def expected_calls(counts, page_size):
     return calls
 
 
-@pytest.mark.parametrize("page_size", [500, 2000])
-def test_scale_5000_objects_fixed_calls(standin, ansible_run, page_size):
+def check_requests(requests, counts, page_size):
+    """Every request a GET of a list path with this page size, as many per kind as expected."""
+    by_kind = {}
+    for req in requests:
+        assert req["method"] == "GET"
+        assert req["path"] in LIST_PATHS, "not a list call: %s" % req["path"]  # never one object at a time
+        assert str(req["query"].get("limit")) == str(page_size)
+        by_kind.setdefault(LIST_PATHS[req["path"]], []).append(req)
+    for kind, reqs in by_kind.items():
+        assert len(reqs) == expected_calls(counts, page_size)[kind], kind
+    assert by_kind["events"][0]["query"].get("fieldSelector") == "involvedObject.kind=PersistentVolumeClaim"
+
+
+def module_level_read(standin, page_size):
+    """The module's own read_cluster + build_report in this process (no ansible-playbook)."""
+    live = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), ".cache", "live")
+    if live not in sys.path:
+        sys.path.insert(0, live)
+    import datetime
+    from ansible_collections.strata.storage.plugins.module_utils import k8s_report
+    from ansible_collections.strata.storage.plugins.modules import k8s_storage_info
+    objects, calls = k8s_storage_info.read_cluster(standin.api_client(), None, page_size)
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    report = k8s_report.build_report(objects["persistentvolumes"], objects["persistentvolumeclaims"],
+                                     objects["storageclasses"], objects["pods"], objects["events"], now, stale_days=30)
+    return k8s_report.count_calls(calls), report
+
+
+def test_scale_5000_objects_fixed_calls(standin, ansible_run):
+    """Through ansible-playbook at the default page size (500), then the module's read at
+    page size 2000 in-process on the same store (the call count follows the page size)."""
+    page_size = 500
     objects = seed.scale_cluster(namespaces=200, pairs_per_namespace=25)
     counts = {"persistentvolumes": 5000, "persistentvolumeclaims": 5000, "storageclasses": 3, "pods": 400, "events": 200}
     started = time.time()
@@ -146,20 +174,18 @@ def test_scale_5000_objects_fixed_calls(standin, ansible_run, page_size):
           % (seeded - started, elapsed, report["api_calls"]))
 
     assert report["api_calls"] == expected_calls(counts, page_size)
-    if page_size == 500:
-        assert report["api_calls"]["total"] == 23
+    assert report["api_calls"]["total"] == 23
     requests = standin.requests()
     assert len(requests) == report["api_calls"]["total"]
-    by_kind = {}
-    for req in requests:
-        assert req["method"] == "GET"
-        assert req["path"] in LIST_PATHS, "not a list call: %s" % req["path"]  # never one object at a time
-        assert str(req["query"].get("limit")) == str(page_size)
-        by_kind.setdefault(LIST_PATHS[req["path"]], []).append(req)
-    for kind, reqs in by_kind.items():
-        assert len(reqs) == expected_calls(counts, page_size)[kind], kind
-    events = by_kind["events"][0]["query"]
-    assert events.get("fieldSelector") == "involvedObject.kind=PersistentVolumeClaim"
+    check_requests(requests, counts, page_size)
+
+    standin.reset_requests()
+    calls_2000, report_2000 = module_level_read(standin, 2000)
+    assert calls_2000 == expected_calls(counts, 2000)
+    assert calls_2000["total"] == 3 + 3 + 1 + 1 + 1
+    check_requests(standin.requests(), counts, 2000)
+    assert report_2000["summary"] == dict(report["summary"])
+    assert report_2000["stale"]["pv_names"] == report["stale"]["pv_names"]
 
     summary = report["summary"]
     assert (summary["pvs"], summary["pvcs"], summary["namespaces"]) == (5000, 5000, 200)

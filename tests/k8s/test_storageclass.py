@@ -51,9 +51,23 @@ FAST = {"name": "fast", "provisioner": "topolvm.io", "parameters": {"topolvm.io/
         "allow_volume_expansion": True, "mount_options": ["discard"], "labels": {"tier": "fast"}, "default": True}
 
 
-def test_create_then_rerun_changes_nothing_and_sends_no_write(standin, ansible_run):
+def test_check_mode_then_create_then_rerun_changes_nothing(standin, ansible_run):
+    """One flow: check mode dry-runs exactly the requests of the real run and stores nothing;
+    the real run creates the class and moves the default mark; a re-run sends no write."""
     seed_class(standin, "standard", default="true")
     seed_class(standin, "other-default", default="true")
+    standin.reset_requests()
+    checked = run(ansible_run, standin, FAST, check=True)
+    assert checked["changed"] is True
+    ws = writes(standin)
+    assert [w["method"] for w in ws] == ["POST", "PUT", "PUT"]
+    assert all(w["query"].get("dryRun") == "All" for w in ws)
+    assert standin.get(SC_V, "StorageClass", "fast") is None
+    for name in ("standard", "other-default"):
+        assert standin.get(SC_V, "StorageClass", name)["metadata"]["annotations"][DEFAULT] == "true"
+    assert all(a["dry_run"] is True for a in checked["actions"])
+    assert checked["storageclass"]["volumeBindingMode"] == "WaitForFirstConsumer"
+
     standin.reset_requests()
     res = run(ansible_run, standin, FAST)
     assert res.get("failed") is not True, res
@@ -72,31 +86,16 @@ def test_create_then_rerun_changes_nothing_and_sends_no_write(standin, ansible_r
         ("PUT", "/apis/storage.k8s.io/v1/storageclasses/other-default"),
         ("PUT", "/apis/storage.k8s.io/v1/storageclasses/standard")]
     assert [w["method"] for w in writes(standin)] == ["POST", "PUT", "PUT"]
+    assert all(w["query"].get("dryRun") is None for w in writes(standin))
+    strip = [(a["description"], a["method"], a["path"]) for a in res["actions"]]
+    assert strip == [(a["description"], a["method"], a["path"]) for a in checked["actions"]]
+    assert all(a["dry_run"] is False for a in res["actions"])
 
     standin.reset_requests()
     again = run(ansible_run, standin, FAST)
     assert again["changed"] is False and again["actions"] == []
     assert writes(standin) == []
     assert standin.get(SC_V, "StorageClass", "fast")["metadata"]["resourceVersion"] == stored["metadata"]["resourceVersion"]
-
-
-def test_check_mode_dry_runs_the_same_actions_and_stores_nothing(standin, ansible_run):
-    seed_class(standin, "standard", default="true")
-    standin.reset_requests()
-    checked = run(ansible_run, standin, FAST, check=True)
-    assert checked["changed"] is True
-    ws = writes(standin)
-    assert [w["method"] for w in ws] == ["POST", "PUT"]
-    assert all(w["query"].get("dryRun") == "All" for w in ws)
-    assert standin.get(SC_V, "StorageClass", "fast") is None
-    assert standin.get(SC_V, "StorageClass", "standard")["metadata"]["annotations"][DEFAULT] == "true"
-    assert all(a["dry_run"] is True for a in checked["actions"])
-    assert checked["storageclass"]["volumeBindingMode"] == "WaitForFirstConsumer"
-
-    real = run(ansible_run, standin, FAST)
-    strip = [(a["description"], a["method"], a["path"]) for a in real["actions"]]
-    assert strip == [(a["description"], a["method"], a["path"]) for a in checked["actions"]]
-    assert all(a["dry_run"] is False for a in real["actions"])
 
 
 def test_diff_shows_before_and_after(standin, ansible_run):

@@ -124,8 +124,14 @@ def seed_bound_volume(standin, ns, pv_name, claim, policy):
     ])
 
 
+def seed_managed_namespace(standin, name):
+    """A tenant namespace as k8s_tenant_namespace leaves it (its creation is tested above)."""
+    standin.seed([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {
+        "app.kubernetes.io/managed-by": "strata.storage", "strata.storage/tenant": name}}}])
+
+
 def test_tenant_absent_keeps_volumes(standin, ansible_run):
-    run(ansible_run, standin, TENANT)
+    seed_managed_namespace(standin, "team-a")
     seed_bound_volume(standin, "team-a", "pv-data", "data", "Delete")
     seed_bound_volume(standin, "team-a", "pv-kept", "kept", "Retain")
     seed_bound_volume(standin, "elsewhere", "pv-other", "data", "Delete")
@@ -151,7 +157,7 @@ def test_tenant_absent_keeps_volumes(standin, ansible_run):
 
 
 def test_tenant_absent_with_delete_volumes(standin, ansible_run):
-    run(ansible_run, standin, TENANT)
+    seed_managed_namespace(standin, "team-a")
     seed_bound_volume(standin, "team-a", "pv-data", "data", "Delete")
     res = run(ansible_run, standin, {"name": "team-a", "state": "absent", "delete_volumes": True})
     assert [v["name"] for v in res["deleted_volumes"]] == ["pv-data"] and res["kept_volumes"] == []
@@ -174,8 +180,11 @@ def test_tenant_refuses_a_namespace_it_does_not_manage(standin, ansible_run):
     assert standin.get("v1", "Namespace", "team-a")["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "strata.storage"
 
 
-def test_branch_playbook_creates_and_removes_the_branch_namespace(standin, ansible_run):
-    extra = {"k8s_kubeconfig": standin.kubeconfig, "k8s_tenant_branch": "feature/Login_Form",
+def test_branch_playbook_creates_and_removes_the_branch_namespace(standin_tls, ansible_run):
+    # TLS, host + token + CA from the k8s_auth_* variables: the role gets every one of them
+    standin = standin_tls
+    extra = {"k8s_auth_host": standin.url, "k8s_auth_api_key": standin.token, "k8s_auth_ca_cert": standin.ca_cert,
+             "k8s_tenant_branch": "feature/Login_Form",
              "k8s_tenant_branch_prefix": "ci",
              "k8s_tenant_branch_settings": {"group": "developers", "quotas": {"storage": "20Gi", "pvcs": 5}}}
     result = ansible_run(BRANCH_PLAYBOOK, extra)
@@ -197,9 +206,12 @@ def test_branch_playbook_creates_and_removes_the_branch_namespace(standin, ansib
     assert standin.get("v1", "Namespace", name) is None
 
 
-def test_storage_playbook_applies_classes_and_tenants(standin, ansible_run):
+def test_storage_playbook_applies_classes_and_tenants(standin_tls, ansible_run):
+    # TLS without the CA: only k8s_auth_validate_certs=false, given to the class modules and to
+    # the role alike, lets the run reach the stand-in
+    standin = standin_tls
     extra = {
-        "k8s_kubeconfig": standin.kubeconfig,
+        "k8s_auth_host": standin.url, "k8s_auth_api_key": standin.token, "k8s_auth_validate_certs": False,
         "k8s_storage_classes": [{"name": "fast", "provisioner": "topolvm.io", "default": True},
                                 {"name": "archive", "provisioner": "nfs.csi.k8s.io", "reclaim_policy": "Retain",
                                  "volume_binding_mode": "Immediate"}],
@@ -213,5 +225,6 @@ def test_storage_playbook_applies_classes_and_tenants(standin, ansible_run):
     assert standin.get("snapshot.storage.k8s.io/v1", "VolumeSnapshotClass", "snap") is not None
     labels = standin.get("v1", "Namespace", "team-b")["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert standin.token not in result.stdout + result.stderr + json.dumps(result.records)
     again = ansible_run(STORAGE_PLAYBOOK, extra)
     assert again.rc == 0 and again.changed_tasks() == []

@@ -94,6 +94,20 @@ def _copy(obj):
     return json.loads(json.dumps(obj))
 
 
+def _stamp_phase_transition(resource, old, new):
+    """PV status strategy (Kubernetes 1.31+, PersistentVolumeLastPhaseTransitionTime GA): when
+    the phase changes and the writer did not set a new lastPhaseTransitionTime, the server sets
+    it to now. Other kinds have no such field."""
+    if resource.kind != "PersistentVolume":
+        return
+    old_status = old.get("status") or {}
+    new_status = new.get("status")
+    if not isinstance(new_status, dict) or new_status.get("phase") == old_status.get("phase"):
+        return
+    if new_status.get("lastPhaseTransitionTime") == old_status.get("lastPhaseTransitionTime"):
+        new_status["lastPhaseTransitionTime"] = now()
+
+
 # ---------------------------------------------------------------------------------------------
 # selectors
 
@@ -500,6 +514,8 @@ class Store(object):
             status = self._initial_status(resource)
             if status is not None:
                 obj["status"] = status
+                if resource.kind == "PersistentVolume":
+                    obj["status"]["lastPhaseTransitionTime"] = now()
             self._stamp_new(resource, obj, dry_run)
             if not dry_run:
                 self.objects[resource][self._key(resource, namespace, meta["name"])] = obj
@@ -602,6 +618,7 @@ class Store(object):
             else:
                 new.pop("status", None)
             obj = new
+            _stamp_phase_transition(resource, old, obj)
         elif resource.status:
             if "status" in old:
                 obj["status"] = old["status"]
@@ -685,6 +702,7 @@ class Store(object):
             else:
                 new = _copy(pv)
                 new.setdefault("status", {})["phase"] = "Released"
+                _stamp_phase_transition(pv_res, pv, new)
                 new["metadata"]["resourceVersion"] = self._next_rv()
                 self.objects[pv_res][key] = new
 

@@ -50,7 +50,7 @@ def test_storageclass_and_tenant_on_a_real_cluster(ansible_run, api):
     suffix = uuid.uuid4().hex[:8]
     sc_name, ns_name = "strata-test-%s" % suffix, "strata-test-%s" % suffix
     extra = {
-        "k8s_kubeconfig": KUBECONFIG,
+        "k8s_auth_kubeconfig": KUBECONFIG,
         "k8s_storage_classes": [{"name": sc_name, "provisioner": "strata.example/none", "parameters": {"a": "1"},
                                  "allow_volume_expansion": True}],
         "k8s_tenant_tenants": [{"name": ns_name, "group": "strata-test", "pod_security": "restricted",

@@ -9,8 +9,10 @@ its VG, a filesystem its LV):
 
     remove      snapshots, volumes and pools with state=absent (frees space first)
     vg          create / extend / reduce the volume group
+    volumes     logical volumes (linear, striped, mirror, raid*); before the pools, because
+                RAID and striped volumes need free space on several PVs, and a pool sized as a
+                share of the VG would otherwise fill the first PVs (LVM allocates in PV order)
     pools       thin pools and their thin volumes
-    volumes     logical volumes (linear, striped, mirror, raid*)
     filesystems mkfs where asked and the volume is blank
     snapshots   classic and thin snapshots
 
@@ -39,7 +41,7 @@ from ansible_collections.strata.storage.plugins.module_utils.lvm_snapshot_planne
 )
 from ansible_collections.strata.storage.plugins.module_utils.plan import Plan
 
-STEPS = ("remove", "vg", "pools", "volumes", "filesystems", "snapshots")
+STEPS = ("remove", "vg", "volumes", "pools", "filesystems", "snapshots")
 
 # Commands that lose data or take something away. Safe mode refuses any plan that holds one.
 DESTRUCTIVE = {"lvremove", "vgremove", "vgreduce", "pvremove", "lvreduce", "wipefs", "pvmove"}

@@ -20,7 +20,7 @@ description:
   - Reads the LVM state once (one C(lvm fullreport)) and the filesystem facts once (one
     C(blkid)), plans every step against the predicted state, and only then changes anything, so
     bad input anywhere in the layout fails before the first command. A real run then executes
-    the steps in order (removals, volume group, thin pools, volumes, thin volume filesystems,
+    the steps in order (removals, volume group, volumes, thin pools, thin volume filesystems,
     snapshots), re-reading LVM's state after each step that changed something.
   - A no-change run reads LVM state once and runs no command that writes.
   - Safe mode (O(safe_mode), on by default) refuses any plan that removes, shrinks, wipes or

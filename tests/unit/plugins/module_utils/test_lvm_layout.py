@@ -60,7 +60,7 @@ FULL_LAYOUT = dict(
 def test_blank_disks_get_the_whole_layout_in_step_order():
     actions, _steps = plan("empty", **FULL_LAYOUT)
     order = [step for step, _cmd in actions]
-    assert order == sorted(order, key=["remove", "vg", "pools", "volumes", "filesystems", "snapshots"].index)
+    assert order == sorted(order, key=["remove", "vg", "volumes", "pools", "filesystems", "snapshots"].index)
     cmds = [cmd for _step, cmd in actions]
     assert cmds[:5] == [["pvcreate", "/dev/vd%d" % i] for i in range(1, 6)]
     assert cmds[5][:1] == ["vgcreate"]
@@ -73,8 +73,11 @@ def test_blank_disks_get_the_whole_layout_in_step_order():
 
 
 def test_projection_tracks_free_space_so_an_overfull_layout_is_refused_before_anything_runs():
-    with pytest.raises(StrataError, match="huge"):
+    # volumes come first; the 9G volume fits, then the pool planned after it does not
+    with pytest.raises(StrataError, match="thin pool newvg/pool needs 512M but volume group newvg has 40M free"):
         plan("empty", **with_volumes(FULL_LAYOUT["volumes"] + [{"name": "huge", "size": "9G"}]))
+    with pytest.raises(StrataError, match="huge"):
+        plan("empty", **with_volumes(FULL_LAYOUT["volumes"] + [{"name": "huge", "size": "10G"}]))
 
 
 def test_bad_input_anywhere_fails_while_building_the_request():
@@ -131,3 +134,13 @@ def test_projection_allocation_factors():
     assert lvm_projection.allocation_factor("raid6", data_stripes=3) == pytest.approx(5 / 3.0)
     assert lvm_projection.allocation_factor("striped", stripes=2, data_stripes=2) == 1.0
     assert lvm_projection.raid_meta_extents("raid10", data_stripes=2, mirrors=1) == 4
+
+
+def test_raid_volume_is_placed_before_a_pool_that_takes_a_share_of_the_vg():
+    # the lab layout: a pool of 60%VG on two PVs would fill the first PV (LVM allocates in PV
+    # order) and leave a raid1 volume planned after it without two PVs with free space
+    actions, _steps = plan("empty", devices=["/dev/vd1", "/dev/vd2"],
+                           volumes=[{"name": "db", "type": "raid1", "mirrors": 1, "size": "256M"}],
+                           thin_pools=[{"name": "pool0", "size": "60%VG"}])
+    creates = [cmd[cmd.index("--name") + 1] for _step, cmd in actions if cmd[0] == "lvcreate"]
+    assert creates == ["db", "pool0"]

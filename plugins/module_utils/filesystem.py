@@ -22,6 +22,7 @@ the caller may shrink.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -97,6 +98,30 @@ def parse_blkid_multi(text):
     return out
 
 
+PARTITION_TABLES = ("gpt", "dos", "PMBR", "atari", "bsd", "sun", "sgi", "mac")
+
+
+def parse_wipefs_json(text):
+    """`wipefs --no-act --json DEV...` -> {kernel name: blkid-like values}. Several signatures
+    on one device give TYPE "a,b" (never equal to a filesystem type, so the guard refuses)."""
+    try:
+        rows = json.loads(text or "{}").get("signatures") or []
+    except ValueError:
+        raise StrataError("could not parse wipefs --json output", stdout=text)
+    out = {}
+    for row in rows:
+        values = out.setdefault(row.get("device"), {})
+        kind = row.get("type")
+        if kind in PARTITION_TABLES:
+            values.setdefault("PTTYPE", kind)
+            continue
+        values["TYPE"] = ",".join([t for t in (values.get("TYPE"), kind) if t])
+        for key, field_name in (("UUID", "uuid"), ("LABEL", "label")):
+            if row.get(field_name) and key not in values:
+                values[key] = row[field_name]
+    return out
+
+
 def info_from_probe(device, values):
     info = FsInfo(device=device, probe=dict(values))
     info.type = values.get("TYPE") or None
@@ -137,8 +162,9 @@ def _read(path):
 
 def read_fs_facts(runner, paths, fit_check=(), proc="/proc", sysfs="/sys"):
     """{path: FsInfo} for every existing block device in paths, in one blkid call (plus one
-    `blkid -p` per device that call reports blank, and one `resize2fs -P` per unmounted
-    ext2/3/4 device named in fit_check). Devices that do not exist are left out."""
+    `wipefs --no-act --json` for all the devices that call reports blank, and one
+    `resize2fs -P` per unmounted ext2/3/4 device named in fit_check). Devices that do not
+    exist are left out."""
     present = [p for p in paths if _devno(p) is not None]
     facts = {}
     if not present:
@@ -148,15 +174,26 @@ def read_fs_facts(runner, paths, fit_check=(), proc="/proc", sysfs="/sys"):
     found = parse_blkid_multi(result.stdout)
     by_real = {os.path.realpath(name): values for name, values in found.items()}
     mounts = parse_mountinfo(_read(os.path.join(proc, "self", "mountinfo")))
+    probed = {}
     for path in present:
         values = found.get(path)
         if values is None:
             values = by_real.get(os.path.realpath(path))
-        if values is None:
-            low = runner.read(["blkid", "-p", "-o", "export", path], ok_rcs=(0, 2),
-                              what="probing %s for signatures" % path)
-            values = parse_blkid_export(low.stdout)
-            values.pop("DEVNAME", None)
+        probed[path] = values
+    # The multi-device call reports blank what it cannot decide (two conflicting signatures),
+    # so every device it calls blank is checked again, all in ONE low-level call: wipefs
+    # lists every signature libblkid finds (blkid -p stops at the first blank device).
+    unsure = [path for path in present if probed[path] is None]
+    if unsure:
+        # wipefs names each device by the basename of the path it was given: pass kernel names
+        real = [os.path.realpath(path) for path in unsure]
+        low = runner.read(["wipefs", "--no-act", "--json"] + real, ok_rcs=(0,),
+                          what="probing %d devices for any signature" % len(unsure))
+        signatures = parse_wipefs_json(low.stdout)
+        for path, real_path in zip(unsure, real):
+            probed[path] = signatures.get(os.path.basename(real_path), {})
+    for path in present:
+        values = probed[path]
         info = info_from_probe(path, values)
         major, minor = _devno(path)
         info.mountpoints = mounts.get("%d:%d" % (major, minor), [])

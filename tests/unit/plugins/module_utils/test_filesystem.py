@@ -78,19 +78,24 @@ def fake_system(monkeypatch, tmp_path):
 def test_read_fs_facts_one_call_for_many(fake_system):
     proc, sysfs, mnt = fake_system
     text = BLKID_MULTI + "\nDEVNAME=/dev/loop6\nUUID=1-2\nBLOCK_SIZE=4096\nTYPE=ext4\n"
-    runner = FakeRunner([(["blkid", "-c"], text), (["blkid", "-p"], "DEVNAME=/dev/loop5\nTYPE=xfs\n"),
+    # real `wipefs --no-act --json` output shape (util-linux 2.38): two signatures on loop5,
+    # which is why the batch blkid call could not decide and reported it blank
+    wipefs = ('{"signatures": [{"device": "loop5", "offset": "0x0", "type": "xfs", "uuid": "u-1", "label": null},'
+              ' {"device": "loop5", "offset": "0x438", "type": "ext4", "uuid": "u-2", "label": "old"}]}')
+    runner = FakeRunner([(["blkid", "-c"], text), (["wipefs", "--no-act"], wipefs),
                          (["resize2fs", "-P"], RESIZE2FS_P)])
     paths = ["/dev/loop0", "/dev/loop1", "/dev/loop2", "/dev/loop5", "/dev/loop6", "/dev/gone"]
     facts = read_fs_facts(runner, paths, fit_check=["/dev/loop0", "/dev/loop6"], proc=proc, sysfs=sysfs)
     assert runner.reads[0] == ["blkid", "-c", "/dev/null", "-o", "export"] + paths[:-1]
-    # loop5 was blank for the batch probe: confirmed by the low-level probe (it finds xfs);
+    # loop5 was blank for the batch probe: checked again by ONE wipefs call for all such devices;
     # only the unmounted ext4 named in fit_check gets resize2fs -P (loop6 is mounted)
-    assert runner.reads[1:] == [["resize2fs", "-P", "/dev/loop0"], ["blkid", "-p", "-o", "export", "/dev/loop5"]]
+    assert runner.reads[1:] == [["wipefs", "--no-act", "--json", "/dev/loop5"], ["resize2fs", "-P", "/dev/loop0"]]
     assert "/dev/gone" not in facts
     assert facts["/dev/loop0"].min_size == 4928 * 1024 and facts["/dev/loop0"].label == "lab1"
     assert facts["/dev/loop1"].type == "swap" and facts["/dev/loop1"].holders == ["dm-3"]
     assert facts["/dev/loop2"].pttype == "gpt" and not facts["/dev/loop2"].blank
-    assert facts["/dev/loop5"].type == "xfs"
+    # both signatures count: never equal to one filesystem type, so the guard refuses it
+    assert facts["/dev/loop5"].type == "xfs,ext4" and not facts["/dev/loop5"].blank
     mounted = facts["/dev/loop6"]
     assert mounted.mountpoints == [mnt] and mounted.size > 0 and mounted.used is not None
     assert mounted.min_size is None

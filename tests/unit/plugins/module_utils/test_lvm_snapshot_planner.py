@@ -100,6 +100,18 @@ def test_merge_of_open_origin_is_deferred(monkeypatch):
     assert p.after["merge"] == snap.MERGE_DEFERRED and "(mounted on /srv)" in p.notes[0]
 
 
+def test_merge_with_inactive_origin_is_deferred_as_merge_status_says():
+    # check mode must predict what the real run then reports (merge_status: inactive origin = deferred)
+    state = lvm_state("lv_types")
+    state.lv("capvg", "linear").active = False
+    state.lv("capvg", "linear_snap").active = False
+    p = snap.plan_snapshot(snap.request_from_params({"vg": "capvg", "name": "linear_snap", "state": "merged"}), state)
+    assert cmds(p) == [["lvconvert", "--merge", "--yes", "capvg/linear_snap"]]
+    assert p.after["merge"] == snap.MERGE_DEFERRED and "origin capvg/linear is not active" in p.notes[0]
+    state.lv_any("capvg", "linear_snap").merging = True          # what LVM shows after the lvconvert
+    assert snap.merge_status(state, "capvg", "linear_snap") == p.after["merge"]
+
+
 def test_full_classic_snapshot_merge_refused():
     state = lvm_state("lv_types")
     state.lv("capvg", "linear_snap").snap_percent = 100.0
@@ -179,7 +191,7 @@ def test_read_facts_uses_one_blkid_call(tmp_path, monkeypatch):
 
             class R:
                 # the multi-device call finds /dev/a; the low-level probe of /dev/b finds nothing
-                stdout = "" if "-p" in cmd else "DEVNAME=/dev/a\nTYPE=ext4\n"
+                stdout = '{"signatures": []}' if cmd[0] == "wipefs" else "DEVNAME=/dev/a\nTYPE=ext4\n"
             return R()
 
     class St:
@@ -200,9 +212,9 @@ def test_read_facts_uses_one_blkid_call(tmp_path, monkeypatch):
     info = tmp_path / "mountinfo"
     info.write_text("36 1 253:4 / /mnt/a rw - ext4 /dev/a rw\n")
     facts = snap.read_snapshot_facts(FakeRunner(), ["/dev/a", "/dev/b", "/dev/missing"], mountinfo_path=str(info))
-    # one blkid for every device (blkid -p stops at the first blank one), then -p for the blank
+    # one blkid for every device (blkid -p stops at the first blank one), one wipefs for the blank
     assert calls == [["blkid", "-c", "/dev/null", "-o", "export", "/dev/a", "/dev/b"],
-                     ["blkid", "-p", "-o", "export", "/dev/b"]]
+                     ["wipefs", "--no-act", "--json", "/dev/b"]]
     assert facts["fstype"]["/dev/a"] == "ext4" and facts["fstype"]["/dev/missing"] is None
     assert facts["mounts"]["/dev/a"] == ["/mnt/a"] and facts["mounts"]["/dev/missing"] == []
     calls.clear()

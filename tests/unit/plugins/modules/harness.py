@@ -60,6 +60,9 @@ def run_case(module_main, case, monkeypatch, files=None):
         if cmd[0] in READ_TOOLS:
             reads.append(cmd)
             return 0, report, ""
+        if cmd[:2] == ["wipefs", "--no-act"]:   # a probe, not a wipe
+            reads.append(cmd)
+            return 0, '{"signatures": []}', ""
         ran.append(cmd)
         return 0, "", ""
 

@@ -349,9 +349,22 @@ def _merged(steps):
     return out
 
 
+def _memo(inspect):
+    """inspect() once per device until something changes (plan, projection and the real VG
+    step all ask about the same new devices)."""
+    seen = {}
+
+    def cached(path):
+        if path not in seen:
+            seen[path] = inspect(path)
+        return seen[path]
+    cached.forget = seen.clear
+    return cached
+
+
 def body(module, runner):
     req = layout_request_from_params(module.params)
-    inspect = DeviceInspector(runner).inspect
+    inspect = _memo(DeviceInspector(runner).inspect)
     state = lvm.read_state(runner)
     fs_facts, snapshot_facts = read_facts(runner, req, state)
     planner = LayoutPlanner(req, inspect, read_text, snapshot_facts)
@@ -369,6 +382,7 @@ def body(module, runner):
             runner.execute_all(plan.actions, writer=file_writer)
             done.append((step, plan))
             if plan.actions:
+                inspect.forget()
                 state = lvm.read_state(runner)
                 fs_facts, planner.snapshot_facts = read_facts(runner, req, state)
     plan = _merged(done)

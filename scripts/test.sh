@@ -233,9 +233,12 @@ stage_k8s() {
     cd "$STRATA_ROOT" || return 1
     # two workers: each gets its own API stand-in (session fixture); most time is module start-up
     run_logged "$STAGE_LOG" python -m pytest -p no:cacheprovider -q -rs -n 2 tests/k8s || rc=1
-    passed="$(strip_ansi "$STAGE_LOG" | grep -E '^=+ .* in [0-9.]+s' | grep -o -E '[0-9]+ passed' | grep -o -E '[0-9]+' | tail -n 1)"
-    failed="$(strip_ansi "$STAGE_LOG" | grep -E '^=+ .* in [0-9.]+s' | grep -o -E '[0-9]+ (failed|error|errors)' | awk '{s += $1} END {print s + 0}')"
-    skipped="$(strip_ansi "$STAGE_LOG" | grep -E '^=+ .* in [0-9.]+s' | grep -o -E '[0-9]+ skipped' | grep -o -E '[0-9]+' | tail -n 1)"
+    # pytest -q ends with "49 passed, 3 skipped in 118.13s" (no "=====" frame in quiet mode)
+    local summary
+    summary="$(strip_ansi "$STAGE_LOG" | grep -E '^(=+ )?[0-9]+ (passed|failed|skipped|errors?).* in [0-9.]+s' | tail -n 1)"
+    passed="$(grep -o -E '[0-9]+ passed' <<< "$summary" | grep -o -E '[0-9]+')"
+    failed="$(grep -o -E '[0-9]+ (failed|error|errors)' <<< "$summary" | awk '{s += $1} END {print s + 0}')"
+    skipped="$(grep -o -E '[0-9]+ skipped' <<< "$summary" | grep -o -E '[0-9]+')"
     STAGE_DETAIL="${passed:-0} passed, ${failed} failed, ${skipped:-0} skipped (real cluster: ${KUBECONFIG:-no KUBECONFIG})"
     if [ "${passed:-0}" -eq 0 ]; then
         echo "ERROR: ${STAGE_NAME}: zero tests passed"

@@ -434,6 +434,13 @@ class FakeResponse(object):
     def read(self):
         return self.data
 
+    # older kubernetes clients (the newest for Python 3.9) build ApiException from these
+    def getheaders(self):
+        return self.headers
+
+    def getheader(self, name, default=None):
+        return self.headers.get(name, default)
+
 
 class FakeApi(object):
     """Implements the two calls Executor uses of the new-style kubernetes ApiClient."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from ansible_collections.strata.storage.plugins.module_utils import sizes
 from ansible_collections.strata.storage.plugins.module_utils.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.filesystem import (
-    EXT_TYPES, FS_TYPES, RESIZABLE, check_label, mkfs_action, plan_filesystem, shrink_refusal,
+    EXT_TYPES, FS_TYPES, RESIZABLE, check_label, fs_view, mkfs_action, plan_filesystem, shrink_refusal,
 )
 from ansible_collections.strata.storage.plugins.module_utils.lvm_planner import _pv_for_device, check_name
 from ansible_collections.strata.storage.plugins.module_utils.plan import Plan
@@ -226,9 +226,7 @@ def lv_view(lv, state, fs_facts=None):
         "devices": state.pvs_under(lv), "active": lv.active, "open": lv.open,
         "sync_percent": lv.copy_percent, "health": lv.health or None,
     }
-    info = (fs_facts or {}).get(lv.path)
-    view["filesystem"] = ({"type": info.type, "label": info.label, "uuid": info.uuid}
-                          if info is not None and not info.blank else None)
+    view["filesystem"] = fs_view((fs_facts or {}).get(lv.path))
     return view
 
 
@@ -507,8 +505,7 @@ def _plan_existing(req, state, vg, lv, pvs, pv_names, fs_facts, plan):
         plan.add(Action("activate logical volume %s" % full, ["lvchange", "--activate", "y", full]))
     size_after = lv.size
     target = _target_size(req, vg, lv, layout, pvs, plan)
-    fs_after = ({"type": info.type, "label": info.label, "uuid": info.uuid}
-                if info is not None and not info.blank else None)
+    fs_after = fs_view(info)
     if target is not None:
         unit = size_unit(vg, layout)
         verdict, want = sizes.compare(lv.size, target, unit)

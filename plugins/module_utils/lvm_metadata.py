@@ -206,7 +206,8 @@ def plan_backup(req, state, backups, now):
     ours = [b for b in (backups or []) if b.get("ours") and b.get("vg") == req.vg and "error" not in b]
     plan = Plan(before={"vg": req.vg, "seqno": vg.seqno, "backups": [b["file"] for b in ours]})
     new_path = None
-    if ours and ours[0].get("seqno") == vg.seqno:
+    # the same seqno of another VG of that name (re-created since) is not this VG's metadata
+    if ours and ours[0].get("seqno") == vg.seqno and ours[0].get("vg_id") == vg.uuid:
         plan.notes.append("the newest backup %s already holds metadata seqno %d of volume group %s" % (
             ours[0]["file"], vg.seqno, req.vg))
     else:

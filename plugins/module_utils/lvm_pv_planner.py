@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from ansible_collections.strata.storage.plugins.module_utils import devices, sizes
 from ansible_collections.strata.storage.plugins.module_utils.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.lvm import REPORT_OPTS
-from ansible_collections.strata.storage.plugins.module_utils.lvm_planner import check_name
+from ansible_collections.strata.storage.plugins.module_utils.lvm_planner import _pv_for_device, check_name
 from ansible_collections.strata.storage.plugins.module_utils.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.runner import Action
 
@@ -32,14 +32,9 @@ _PROGRESS_RE = re.compile(r"(\S+):\s+Moved:\s+([0-9.]+)%")
 
 
 def find_pv(state, path):
-    """The PV for a device path (compared by device number), or None."""
-    key = devices.device_key(path)
-    for pv in state.pvs:
-        if key[0] == "devno" and pv.devno == tuple(key[1:]):
-            return pv
-        if key[0] == "path" and pv.name == key[1]:
-            return pv
-    return None
+    """The PV for a device path (compared by device number), or None: the one lookup
+    lvm_vg and lvm_lv use too."""
+    return _pv_for_device(state, path)
 
 
 def _pe_start(pv):
@@ -67,7 +62,9 @@ class PvMoveRequest:
 
 
 def move_request_from_params(params):
-    interval = params.get("interval") or 5
+    interval = params.get("interval")
+    if interval is None:
+        interval = 5
     if interval < 1:
         raise StrataError("pvmove interval must be at least 1 second, not %s" % interval)
     return PvMoveRequest(device=params["device"], destinations=list(params.get("destinations") or []),

@@ -265,11 +265,16 @@ def _plan_merged(req, state, lv, mounts, facts, plan):
     plan.add(Action("merge snapshot %s back into its origin %s (the origin reverts to the snapshot's content)" % (
         full, lv.origin), ["lvconvert", "--merge", "--yes", full]))
     snapshot_open = lv.in_use and not unmounted
-    if origin.in_use or snapshot_open:
+    # the same rule as merge_status(): an open or inactive origin (or an open snapshot) defers the merge
+    if origin.in_use or snapshot_open or not origin.active:
         status = MERGE_DEFERRED
-        plan.notes.append("%s is open, so LVM defers the merge: %s" % (
-            "origin %s/%s" % (req.vg, lv.origin) if origin.in_use else "snapshot %s" % full,
-            deferred_hint(req.vg, lv.origin, origin_mounts)))
+        if origin.in_use:
+            why = "origin %s/%s is open" % (req.vg, lv.origin)
+        elif snapshot_open:
+            why = "snapshot %s is open" % full
+        else:
+            why = "origin %s/%s is not active" % (req.vg, lv.origin)
+        plan.notes.append("%s, so LVM defers the merge: %s" % (why, deferred_hint(req.vg, lv.origin, origin_mounts)))
         plan.after = dict(plan.before, merging=True, merge=status)
     else:
         plan.after = {"state": "absent", "merge": MERGE_COMPLETE}

@@ -11,7 +11,7 @@ short_description: Back up, list and restore LVM volume group metadata
 version_added: 0.1.0
 description:
   - O(operation=backup) writes C(<folder>/<vg>-<UTC time>-seq<seqno>.vg) with C(vgcfgbackup), unless
-    the newest such file already holds the VG's current metadata sequence number (no change).
+    the newest such file already holds the VG's current metadata sequence number and UUID (no change).
     Only the newest O(retention) files that follow this naming are kept; other files in the
     folder are never deleted.
   - O(operation=list) returns every backup of the VG in the folder (newest first) with its

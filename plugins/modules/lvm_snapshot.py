@@ -13,8 +13,8 @@ description:
   - Creates a classic (copy-on-write) snapshot when O(size) is given, or a thin snapshot of a
     thin volume when it is not.
   - Merges a snapshot back into its origin (O(state=merged)), which reverts the origin to the
-    snapshot's content. When the origin is open (mounted), LVM defers the merge to the origin's
-    next activation; the result says so (RV(merge)=V(deferred)) and what to do.
+    snapshot's content. When the origin is open (mounted) or not active, LVM defers the merge to
+    the origin's next activation; the result says so (RV(merge)=V(deferred)) and what to do.
   - Removes a snapshot (O(state=absent)). An LV that is not a snapshot is never touched.
   - Mounts a snapshot read-only (O(mount)), outside fstab.
   - Returns the snapshot's fill level in RV(snapshot.fill_percent), that is the copy-on-write store

@@ -34,8 +34,10 @@ def plan_for(params, check=False):
     return runner, plan_lv(req, state, read_fs_facts(runner, paths, fit_check=fit))
 
 
-def apply(params, check_first=True):
-    """Plan in check mode, then for real; both must plan the same commands. Returns the plan."""
+def apply(params, check_first=False):
+    """Plan and run. check_first: plan in check mode first (it must run nothing) and prove
+    both plan the same commands. Each plan is a TCG round trip, so only the steps where
+    check mode could differ (filesystem, resize, shrink, rename, remove) use it."""
     if check_first:
         check_runner, check_plan = plan_for(params, check=True)
         check_runner.execute_all(check_plan.actions)
@@ -46,9 +48,21 @@ def apply(params, check_first=True):
     return plan
 
 
-def replans_nothing(params):
-    plan = plan_for(params)[1]
-    assert plan.actions == [], [a.cmd for a in plan.actions]
+def replans_nothing(*many):
+    """Every request plans nothing, all planned on ONE state read and ONE blkid call."""
+    runner = Runner(LocalModule())
+    state = lvm.read_state(runner)
+    reqs = [request_from_params(params) for params in many]
+    paths, fit = [], []
+    for req in reqs:
+        p, f = fs_reads_for(req, state)
+        paths += p
+        fit += f
+    facts = read_fs_facts(runner, paths, fit_check=fit)
+    for req in reqs:
+        plan = plan_lv(req, state, facts)
+        assert plan.actions == [], (req.name, [a.cmd for a in plan.actions])
+    return state
 
 
 def lvs(vg):
@@ -89,67 +103,51 @@ def test_every_layout_created_and_stable(loops, vg_name):
     }
     expect = {"lin": ("linear", 12), "str": ("striped", 16), "r1": ("raid1", 12), "r5": ("raid5", 16),
               "r6": ("raid6", 12), "r10": ("raid10", 16), "mir": ("mirror", 8)}
-    for name, params in layouts.items():
-        params = dict(params, vg=vg_name, name=name)
-        # check mode vs real run on two layouts (each costs TCG seconds; the rest just create)
-        plan = apply(params, check_first=name in ("lin", "r10"))
-        assert plan.after["size"] == expect[name][1] * MIB
-        replans_nothing(params)
-    # left-out options keep what is there
-    replans_nothing({"vg": vg_name, "name": "r6"})
+    requests = [dict(params, vg=vg_name, name=name) for name, params in layouts.items()]
+    # every creation is planned on one state read (they do not depend on each other), in
+    # check mode too: it must plan the same commands and run none of them
+    check_runner = Runner(LocalModule(check_mode=True))
+    runner = Runner(LocalModule())
+    state = lvm.read_state(runner)
+    for params in requests:
+        plan = plan_lv(request_from_params(params), state, {})
+        check_runner.execute_all(plan_lv(request_from_params(params), state, {}).actions)
+        assert plan.after["size"] == expect[params["name"]][1] * MIB
+        runner.execute_all(plan.actions)
+    assert check_runner.actions == runner.actions and len(runner.actions) == len(requests)
+    # ... and once created, none of them (nor one with every option left out) plans anything
+    state = replans_nothing(*(requests + [{"vg": vg_name, "name": "r6"}]))
     real = lvs(vg_name)
     for name, (segtype, size) in expect.items():
         assert real[name]["segtype"].startswith(segtype), (name, real[name])
         assert int(real[name]["lv_size"]) == size * MIB, name
     assert real["r6"]["data_stripes"] == "3" and real["str"]["stripes"] == "2"
     with pytest.raises(StrataError, match="converting a layout is not done"):
-        plan_for({"vg": vg_name, "name": "r5", "stripes": 3})
-
-
-def test_size_forms_are_idempotent(loops, vg_name):
-    make_vg(vg_name, loops(2, "128M"))
-    pct = {"vg": vg_name, "name": "pct", "size": "25%VG"}
-    apply(pct)
-    replans_nothing(pct)
-    replans_nothing(dict(pct, grow=True))
-    plus = {"vg": vg_name, "name": "plus", "size": "+10M"}
-    apply(plus)                                          # created with 12M
-    assert int(lvs(vg_name)["plus"]["lv_size"]) == 12 * MIB
-    replans_nothing(plus)                                # +size without grow: kept
-    apply(dict(plus, grow=True))                         # grows by 10M (-> 24M)
-    assert int(lvs(vg_name)["plus"]["lv_size"]) == 24 * MIB
-    grown = {"vg": vg_name, "name": "pct", "size": "50%VG", "grow": True}
-    apply(grown)
-    replans_nothing(grown)
-    rest = {"vg": vg_name, "name": "rest", "size": "100%FREE"}
-    apply(rest)
-    replans_nothing(rest)
-    replans_nothing(dict(rest, grow=True))               # no free space left
-    assert lvm.read_state(Runner(LocalModule())).vg(vg_name).free_count == 0
+        plan_lv(request_from_params({"vg": vg_name, "name": "r5", "stripes": 3}), state, {})
 
 
 def test_grow_into_free_space_striped_and_raid1(loops, vg_name):
     make_vg(vg_name, loops(3, "96M"))
-    for name, extra in (("s", {"stripes": 2, "pvs": None}), ("m", {"type": "raid1"})):
-        params = {"vg": vg_name, "name": name, "size": "8M"}
-        params.update({k: v for k, v in extra.items() if v is not None})
-        apply(params)
-    grow = {"vg": vg_name, "name": "m", "size": "100%FREE", "grow": True}
-    apply(grow)
-    replans_nothing(grow)
-    grow = {"vg": vg_name, "name": "s", "size": "100%FREE", "grow": True}
-    apply(grow)
-    replans_nothing(grow)
+    runner = Runner(LocalModule())
+    state = lvm.read_state(runner)
+    for params in ({"vg": vg_name, "name": "s", "size": "8M", "stripes": 2},
+                   {"vg": vg_name, "name": "m", "size": "8M", "type": "raid1"}):
+        runner.execute_all(plan_lv(request_from_params(params), state, {}).actions)
+    grow_m = {"vg": vg_name, "name": "m", "size": "100%FREE", "grow": True}
+    apply(grow_m, check_first=True)
+    replans_nothing(grow_m)
+    grow_s = {"vg": vg_name, "name": "s", "size": "100%FREE", "grow": True}
+    apply(grow_s)
+    replans_nothing(grow_s, grow_m)
 
 
 def test_grow_mounted_ext4_and_xfs_online(loops, vg_name, mounts):
     make_vg(vg_name, loops(2, "512M"))
     ext = {"vg": vg_name, "name": "e", "size": "64M", "filesystem": {"type": "ext4", "label": "elab"}}
     xfs = {"vg": vg_name, "name": "x", "size": "320M", "filesystem": {"type": "xfs", "label": "xlab"}}
-    apply(ext)
+    apply(ext, check_first=True)
     apply(xfs)
-    replans_nothing(ext)
-    replans_nothing(xfs)
+    replans_nothing(ext, xfs)
     assert "LABEL=\"elab\"" in sh("blkid", "/dev/%s/e" % vg_name) and "TYPE=\"xfs\"" in sh("blkid", "/dev/%s/x" % vg_name)
     e_point = mounts("/dev/%s/e" % vg_name)
     x_point = mounts("/dev/%s/x" % vg_name)
@@ -164,7 +162,7 @@ def test_grow_mounted_ext4_and_xfs_online(loops, vg_name, mounts):
         return int(fields["bsize"]) * int(fields["blocks"])
 
     e_before, x_before = df_size(e_point), xfs_bytes(x_point)
-    apply(dict(ext, size="128M"))
+    apply(dict(ext, size="128M"), check_first=True)
     apply(dict(xfs, size="+64M", grow=True))
     assert df_size(e_point) - e_before > 56 * MIB
     assert xfs_bytes(x_point) - x_before == 64 * MIB
@@ -175,7 +173,7 @@ def test_grow_mounted_ext4_and_xfs_online(loops, vg_name, mounts):
     assert len(runner.reads) == 1
     assert facts["/dev/%s/e" % vg_name].mountpoints == [e_point] and facts["/dev/%s/x" % vg_name].label == "xlab"
     # an online relabel of the mounted xfs, then the same request plans nothing
-    apply(dict(xfs, size=None, filesystem={"type": "xfs", "label": "xnew"}))
+    apply(dict(xfs, size=None, filesystem={"type": "xfs", "label": "xnew"}), check_first=True)
     assert "LABEL=\"xnew\"" in sh("blkid", "-p", "/dev/%s/x" % vg_name)
     # xfs cannot shrink, a mounted ext4 is not shrunk, and the volume stays open
     with pytest.raises(StrataError, match="xfs cannot shrink"):
@@ -186,8 +184,10 @@ def test_grow_mounted_ext4_and_xfs_online(loops, vg_name, mounts):
         plan_for({"vg": vg_name, "name": "e", "active": False})
 
 
-def test_shrink_needs_flag_and_fit_and_keeps_data(loops, vg_name, mounts):
-    make_vg(vg_name, loops(1, "256M"))
+def test_shrink_guard_rename_activation_remove_and_size_forms(loops, vg_name, mounts):
+    """One VG (one PV) for the shrink checks, then the guard, rename, activation and removal,
+    then every size form (%VG, +size, 100%FREE) created and re-planned to nothing."""
+    make_vg(vg_name, loops(1, "384M"))
     dev = "/dev/%s/s" % vg_name
     params = {"vg": vg_name, "name": "s", "size": "192M", "filesystem": {"type": "ext4"}}
     apply(params)
@@ -199,7 +199,7 @@ def test_shrink_needs_flag_and_fit_and_keeps_data(loops, vg_name, mounts):
         plan_for(dict(params, size="128M"))
     with pytest.raises(StrataError, match=r"needs at least .* more than the requested 24M"):
         plan_for(dict(params, size="24M", shrink=True))
-    plan = apply(dict(params, size="125M", shrink=True))          # rounded up to 128M
+    plan = apply(dict(params, size="125M", shrink=True), check_first=True)      # rounded up to 128M
     assert plan.actions[0].cmd[:3] == ["lvreduce", "--yes", "--resizefs"]
     assert int(lvs(vg_name)["s"]["lv_size"]) == 128 * MIB
     replans_nothing(dict(params, size="128M"))
@@ -209,21 +209,18 @@ def test_shrink_needs_flag_and_fit_and_keeps_data(loops, vg_name, mounts):
     sh("umount", point)
     sh("e2fsck", "-fn", dev)
 
-
-def test_guard_rename_activation_remove(loops, vg_name, mounts):
-    make_vg(vg_name, loops(1, "256M"))
     dev = "/dev/%s/raw" % vg_name
     raw = {"vg": vg_name, "name": "raw", "size": "16M"}
     apply(raw)
     sh("mkswap", dev)
     with pytest.raises(StrataError, match="holds a swap signature"):
         plan_for(dict(raw, filesystem={"type": "ext4"}))
-    apply(dict(raw, filesystem={"type": "ext4", "force": True, "label": "wasfree"}))
+    apply(dict(raw, filesystem={"type": "ext4", "force": True, "label": "wasfree"}), check_first=True)
     assert "TYPE=\"ext4\"" in sh("blkid", "-p", dev) and "TYPE=\"swap\"" not in sh("blkid", "-p", dev)
     replans_nothing(dict(raw, filesystem={"type": "ext4"}))
     # rename, then the same request again plans nothing
     moved = {"vg": vg_name, "name": "moved", "rename_from": "raw", "size": "16M", "filesystem": {"type": "ext4"}}
-    apply(moved)
+    apply(moved, check_first=True)
     replans_nothing(moved)
     # deactivate / activate
     apply({"vg": vg_name, "name": "moved", "active": False})
@@ -240,6 +237,23 @@ def test_guard_rename_activation_remove(loops, vg_name, mounts):
     with pytest.raises(StrataError, match="is open"):
         plan_for(dict(gone, remove_snapshots=True))
     sh("umount", point)
-    apply(dict(gone, remove_snapshots=True))
-    assert lvs(vg_name) == {}
+    apply(dict(gone, remove_snapshots=True), check_first=True)
+    assert set(lvs(vg_name)) == {"s"}
     replans_nothing(gone)
+
+    # size forms, in the same VG (only `s` is left: 32 of 95 extents)
+    pct = {"vg": vg_name, "name": "pct", "size": "25%VG"}
+    plus = {"vg": vg_name, "name": "plus", "size": "+10M"}
+    apply(pct)
+    apply(plus)                                          # created with 12M
+    assert int(lvs(vg_name)["plus"]["lv_size"]) == 12 * MIB
+    replans_nothing(pct, dict(pct, grow=True), plus)     # relative sizes and +size without grow: kept
+    apply(dict(plus, grow=True), check_first=True)       # grows by 10M (-> 24M)
+    grown = {"vg": vg_name, "name": "pct", "size": "50%VG", "grow": True}
+    apply(grown)
+    replans_nothing(grown)
+    rest = {"vg": vg_name, "name": "rest", "size": "100%FREE"}
+    apply(rest)
+    replans_nothing(rest, dict(rest, grow=True))         # no free space left
+    assert int(lvs(vg_name)["plus"]["lv_size"]) == 24 * MIB
+    assert lvm.read_state(Runner(LocalModule())).vg(vg_name).free_count == 0

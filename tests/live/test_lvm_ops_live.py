@@ -75,7 +75,9 @@ def mnt():
         run("umount", path)
 
 
-def test_classic_snapshot_create_fill_mount_merge(runner, loops, vg_name, mnt):
+def test_snapshots_classic_thin_fill_mount_merge_and_deferred_merge(runner, loops, vg_name, mnt):
+    """One VG for every snapshot case: classic (fill level, read-only mount, merge of an
+    unmounted origin, then a merge deferred by a mounted origin) and thin (mount, remove)."""
     make_vg(runner, vg_name, loops(2))
     sh("lvcreate", "-q", "-y", "-L", "40M", "-n", "data", vg_name)
     dev = "/dev/%s/data" % vg_name
@@ -97,11 +99,15 @@ def test_classic_snapshot_create_fill_mount_merge(runner, loops, vg_name, mnt):
         handle.write(os.urandom(4 * MIB))
     sh("sync")
     assert checksum(os.path.join(origin_mnt, "f")) != before
-    view = snap.snapshot_view(lvm.read_state(runner), vg_name, "s1")
+    # the store may still fill a little while we read (ext4's lazy inode-table init writes to the
+    # fresh origin in the background), so our reading must lie between two readings of lvs
     real = float(sh("lvs", "--noheadings", "-o", "snap_percent", "%s/s1" % vg_name).strip())
-    assert view["type"] == "classic" and view["fill_percent"] == pytest.approx(real, abs=0.5) and real > 10
+    view = snap.snapshot_view(lvm.read_state(runner), vg_name, "s1")
+    real_after = float(sh("lvs", "--noheadings", "-o", "snap_percent", "%s/s1" % vg_name).strip())
+    assert view["type"] == "classic" and real > 10
+    assert real - 0.5 <= view["fill_percent"] <= real_after + 0.5, (real, view["fill_percent"], real_after)
     assert view["size"] >= plan.after["size"] >= 10 * MIB      # 25% of 40M; LVM may round %ORIGIN up further
-    # another origin under the same name is an error; a different size is a growth
+    # another origin under the same name is an error
     with pytest.raises(StrataError, match="origin data, not other"):
         snap.plan_snapshot(snap.request_from_params(dict(params, origin="other")), lvm.read_state(runner))
     # merge with the origin unmounted: the snapshot (mounted by us) is unmounted, origin reverts
@@ -115,54 +121,46 @@ def test_classic_snapshot_create_fill_mount_merge(runner, loops, vg_name, mnt):
     assert checksum(os.path.join(origin_mnt, "f")) == before                 # data reverted
     assert snapshot_apply(runner, dict(params, state="merged")).actions == []
 
-
-def test_merge_of_mounted_origin_is_deferred(runner, loops, vg_name, mnt):
-    make_vg(runner, vg_name, loops(1))
-    sh("lvcreate", "-q", "-y", "-L", "32M", "-n", "data", vg_name)
-    dev = "/dev/%s/data" % vg_name
-    sh("mkfs.ext4", "-q", dev)
-    origin_mnt = mnt()
-    sh("mount", dev, origin_mnt)
-    sh("sh", "-c", "echo old > %s/f && sync" % origin_mnt)
-    params = {"vg": vg_name, "name": "s1", "origin": "data", "size": "16M"}
-    snapshot_apply(runner, params)
-    sh("sh", "-c", "echo new > %s/f && sync" % origin_mnt)
-    plan = snapshot_apply(runner, dict(params, state="merged"))
+    # a merge while the origin is mounted is deferred to its next activation, and reported so
+    sh("sh", "-c", "echo old > %s/g && sync" % origin_mnt)
+    deferred = {"vg": vg_name, "name": "s2", "origin": "data", "size": "16M"}
+    snapshot_apply(runner, deferred)
+    sh("sh", "-c", "echo new > %s/g && sync" % origin_mnt)
+    plan = snapshot_apply(runner, dict(deferred, state="merged"))
     assert plan.after["merge"] == snap.MERGE_DEFERRED and "lvchange -an %s/data" % vg_name in plan.notes[0]
     state = lvm.read_state(runner)
-    assert snap.merge_status(state, vg_name, "s1") == snap.MERGE_DEFERRED
-    assert state.lv(vg_name, "s1") is None and state.lv_any(vg_name, "s1").merging   # hidden while pending
-    again = snapshot_apply(runner, dict(params, state="merged"))
+    assert snap.merge_status(state, vg_name, "s2") == snap.MERGE_DEFERRED
+    assert state.lv(vg_name, "s2") is None and state.lv_any(vg_name, "s2").merging   # hidden while pending
+    again = snapshot_apply(runner, dict(deferred, state="merged"))
     assert again.actions == [] and again.after["merge"] == snap.MERGE_DEFERRED       # idempotent
     with pytest.raises(StrataError, match="being merged"):
-        snap.plan_snapshot(snap.request_from_params(params), state)
+        snap.plan_snapshot(snap.request_from_params(deferred), state)
     # do what the hint says: the merge runs at the next activation
     sh("umount", origin_mnt)
     sh("lvchange", "-an", "%s/data" % vg_name)
     sh("lvchange", "-ay", "%s/data" % vg_name)
-    wait_for("the merge to finish", lambda: lvm.read_state(runner).lv_any(vg_name, "s1") is None)
+    wait_for("the merge to finish", lambda: lvm.read_state(runner).lv_any(vg_name, "s2") is None)
     sh("mount", "-o", "ro", dev, origin_mnt)
-    assert open(os.path.join(origin_mnt, "f")).read() == "old\n"
+    assert open(os.path.join(origin_mnt, "g")).read() == "old\n"
+    sh("umount", origin_mnt)
 
-
-def test_thin_snapshot_mount_and_fill(runner, loops, vg_name, mnt):
-    make_vg(runner, vg_name, loops(1))
+    # thin snapshots: no size, activated (they skip activation) and mounted read-only (xfs: nouuid)
     sh("lvcreate", "-q", "-y", "--type", "thin-pool", "-L", "200M", "-n", "pool", vg_name)
     sh("lvcreate", "-q", "-y", "--type", "thin", "-V", "320M", "--thinpool", "pool", "-n", "thin", vg_name)
     sh("mkfs.xfs", "-q", "/dev/%s/thin" % vg_name)
-    origin_mnt, snap_mnt = mnt(), mnt()
-    sh("mount", "/dev/%s/thin" % vg_name, origin_mnt)
-    sh("sh", "-c", "head -c 2097152 /dev/urandom > %s/f && sync" % origin_mnt)
-    expected = checksum(os.path.join(origin_mnt, "f"))
+    thin_mnt, tsnap_mnt = mnt(), mnt()
+    sh("mount", "/dev/%s/thin" % vg_name, thin_mnt)
+    sh("sh", "-c", "head -c 2097152 /dev/urandom > %s/f && sync" % thin_mnt)
+    expected = checksum(os.path.join(thin_mnt, "f"))
     with pytest.raises(StrataError, match="is a thin pool"):
         snap.plan_snapshot(snap.request_from_params({"vg": vg_name, "name": "x", "origin": "pool"}),
                            lvm.read_state(runner))
-    params = {"vg": vg_name, "name": "ts", "origin": "thin", "mount": {"path": snap_mnt}}
+    params = {"vg": vg_name, "name": "ts", "origin": "thin", "mount": {"path": tsnap_mnt}}
     plan = snapshot_apply(runner, params)
     assert [a.cmd[:2] for a in plan.actions] == [["lvcreate", "--yes"], ["lvchange", "--activate"],
                                                  ["mkdir", "-p"], ["mount", "-t"]]
     assert "nouuid" in plan.actions[-1].cmd[plan.actions[-1].cmd.index("-o") + 1]   # xfs shares the UUID
-    assert checksum(os.path.join(snap_mnt, "f")) == expected
+    assert checksum(os.path.join(tsnap_mnt, "f")) == expected
     assert snapshot_apply(runner, params).actions == []
     view = snap.snapshot_view(lvm.read_state(runner), vg_name, "ts")
     assert view["type"] == "thin" and view["fill_percent"] > 0 and view["origin"] == "thin"
@@ -178,6 +176,7 @@ def test_thin_snapshot_mount_and_fill(runner, loops, vg_name, mnt):
 def test_pvmove_with_progress_and_pvresize_after_grow(runner, loops, vg_name):
     a, b = loops(2, "128M")
     make_vg(runner, vg_name, [a, b])
+    # 64M: the move must last past pvmove's first 1 s interval for a progress line to exist
     sh("lvcreate", "-q", "-y", "-L", "64M", "-n", "data", vg_name, a)
     sh("dd", "if=/dev/urandom", "of=/dev/%s/data" % vg_name, "bs=1M", "count=64", "oflag=direct", "status=none")
     before = checksum("/dev/%s/data" % vg_name)
@@ -188,8 +187,12 @@ def test_pvmove_with_progress_and_pvresize_after_grow(runner, loops, vg_name):
     sh("lvremove", "-q", "-y", "%s/filler" % vg_name)
     plan = pvp.plan_pv_move(pvp.PvMoveRequest(a, destinations=[b], interval=1), lvm.read_state(runner))
     result = runner.execute(plan.actions[0])
+    # the `Moved: NN%` lines pvmove printed (under TCG the last one is not always 100%: pvmove
+    # prints at its interval, so a short move can end between two lines); completion is what
+    # the state shows below
     progress = pvp.parse_pvmove_progress(result.stdout + result.stderr)
-    assert progress and progress[-1]["percent"] == 100.0 and progress[-1]["device"] == a
+    assert progress and {p["device"] for p in progress} == {a}
+    assert [p["percent"] for p in progress] == sorted(p["percent"] for p in progress)
     state = lvm.read_state(runner)
     assert pvp.find_pv(state, a).pe_alloc_count == 0
     assert pvp.plan_pv_move(pvp.PvMoveRequest(a), state).actions == []        # nothing left to move
@@ -229,9 +232,9 @@ def test_raid1_leg_fails_repair_onto_spare(runner, loops, vg_name):
         sh("udevadm", "settle")
         devs = ["/dev/mapper/%s" % leg[0] for leg in legs]
         make_vg(runner, vg_name, devs)
-        sh("lvcreate", "-q", "-y", "--type", "raid1", "-m", "1", "-L", "32M", "-n", "r1", vg_name, *devs)
+        sh("lvcreate", "-q", "-y", "--type", "raid1", "-m", "1", "-L", "16M", "-n", "r1", vg_name, *devs)
         lv = "/dev/%s/r1" % vg_name
-        sh("dd", "if=/dev/urandom", "of=%s" % lv, "bs=1M", "count=32", "oflag=direct", "status=none")
+        sh("dd", "if=/dev/urandom", "of=%s" % lv, "bs=1M", "count=16", "oflag=direct", "status=none")
         before = checksum(lv)
         wait_for("initial sync", lambda: (lvm.read_state(runner).lv(vg_name, "r1").copy_percent or 0) >= 100)
         # the second leg's disk dies: every I/O to it fails
@@ -274,8 +277,8 @@ def test_raid1_leg_fails_repair_onto_spare(runner, loops, vg_name):
 def test_metadata_backup_remove_restore(runner, check_runner, loops, vg_name):
     folder = os.path.join(WORK, "meta-%s" % vg_name)
     make_vg(runner, vg_name, loops(1))
-    sh("lvcreate", "-q", "-y", "-L", "24M", "-n", "keep", vg_name)
-    sh("dd", "if=/dev/urandom", "of=/dev/%s/keep" % vg_name, "bs=1M", "count=24", "oflag=direct", "status=none")
+    sh("lvcreate", "-q", "-y", "-L", "8M", "-n", "keep", vg_name)
+    sh("dd", "if=/dev/urandom", "of=/dev/%s/keep" % vg_name, "bs=1M", "count=8", "oflag=direct", "status=none")
     before = checksum("/dev/%s/keep" % vg_name)
     req = meta.BackupRequest(vg=vg_name, folder=folder, retention=2)
 
@@ -293,8 +296,7 @@ def test_metadata_backup_remove_restore(runner, check_runner, loops, vg_name):
     for index in range(3):
         sh("lvcreate", "-q", "-y", "-L", "4M", "-n", "t%d" % index, vg_name)
         backup(t0 + datetime.timedelta(minutes=index + 1))
-    for index in range(3):
-        sh("lvremove", "-q", "-y", "%s/t%d" % (vg_name, index))
+    sh("lvremove", "-q", "-y", *["%s/t%d" % (vg_name, index) for index in range(3)])
     ours = [b for b in meta.read_backups(folder, vg_name) if b["ours"]]
     assert len(ours) == 2 and not os.path.exists(first.after["new_backup"])
     # restore an old state: the LV removed after the first backup comes back with its data

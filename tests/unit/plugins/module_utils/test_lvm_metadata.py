@@ -24,7 +24,7 @@ creation_host = "strata-lab"<TAB># Linux strata-lab 6.1.0-56-amd64 #1 SMP PREEMP
 creation_time = %(time)d<TAB># Thu Nov 26 09:41:00 2026
 
 capvg {
-    id = "ZwFkst-che7-iLZB-27eY-33lU-ON2q-E00eRv"
+    id = "%(vg_id)s"
     seqno = %(seqno)d
     format = "lvm2"<TAB><TAB><TAB># informational
     status = ["RESIZEABLE", "READ", "WRITE"]
@@ -125,7 +125,7 @@ capvg {
 
 
 def ids(state):
-    return {"pv0": state.pvs_of("capvg")[0].uuid, "pv1": state.pvs_of("capvg")[1].uuid,
+    return {"vg_id": state.vg("capvg").uuid, "pv0": state.pvs_of("capvg")[0].uuid, "pv1": state.pvs_of("capvg")[1].uuid,
             "pool": state.lv("capvg", "pool").uuid, "thin1": state.lv("capvg", "thin1").uuid}
 
 
@@ -195,6 +195,11 @@ def test_backup_plan_skip_when_seqno_unchanged_and_retention(tmp_path):
     write_backup(tmp_path, "capvg-20261126T094100Z-seq8.vg", 8, T0)
     p = meta.plan_backup(req, state, meta.read_backups(str(tmp_path), "capvg"), T0 + datetime.timedelta(hours=1))
     assert [a.cmd[0] for a in p.actions] == ["rm"] and p.after["new_backup"] is None   # same seqno: skipped
+    # a VG re-created under the same name can have the same seqno: it is backed up all the same
+    write_backup(tmp_path, "capvg-20261126T094100Z-seq8.vg", 8, T0, vg_id="ZwFkst-che7-iLZB-27eY-33lU-ON2q-E00eRv")
+    p = meta.plan_backup(req, state, meta.read_backups(str(tmp_path), "capvg"), T0 + datetime.timedelta(hours=1))
+    assert [a.cmd[0] for a in p.actions] == ["vgcfgbackup", "rm", "rm"]
+    assert p.after["new_backup"] == str(tmp_path / "capvg-20261126T104100Z-seq8.vg")
     with pytest.raises(StrataError, match="at least 1"):
         meta.backup_request_from_params({"vg": "capvg", "retention": 0})
     with pytest.raises(StrataError, match="does not exist"):

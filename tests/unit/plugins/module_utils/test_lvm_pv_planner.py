@@ -76,6 +76,14 @@ def test_move_in_progress_reports_instead_of_starting(monkeypatch):
     assert pvp.move_in_progress(state, pvp.find_pv(state, "/dev/loop2")) is None
 
 
+def test_move_interval_is_checked_not_replaced():
+    assert pvp.move_request_from_params({"device": "/dev/loop0"}).interval == 5
+    assert pvp.move_request_from_params({"device": "/dev/loop0", "interval": 2}).interval == 2
+    for bad in (0, -1):
+        with pytest.raises(StrataError, match="at least 1 second"):
+            pvp.move_request_from_params({"device": "/dev/loop0", "interval": bad})
+
+
 def test_parse_pvmove_progress():
     text = "  /dev/loop0: Moved: 12.50%\n  /dev/loop0: Moved: 93.33%\n  /dev/loop0: Moved: 100.00%\n"
     assert pvp.parse_pvmove_progress(text) == [

@@ -97,7 +97,7 @@ def layout_request_from_params(params):
         req.volumes.append(lv_request_from_params(lv_params))
     for entry in snapshots:
         snap_params = {k: v for k, v in entry.items() if v is not None}
-        snap_params.update(vg=vg_name)
+        snap_params.update(vg=vg_name, allow_remove=bool(entry.get("allow_remove")) or allow_remove)
         req.snapshots.append(snapshot_request_from_params(snap_params))
     return req
 
@@ -258,6 +258,9 @@ class LayoutPlanner:
 
     def _project_snapshot(self, state, snap, after):
         vg_name = self.req.vg.name
+        if after and after.get("state") == "absent":
+            projection.remove_lv(state, vg_name, snap.name)
+            return
         if not after or state.lv(vg_name, snap.name) is not None:
             return
         origin = state.lv(vg_name, snap.origin)

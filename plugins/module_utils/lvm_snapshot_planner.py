@@ -56,6 +56,7 @@ class SnapshotRequest:
     state: str = "present"
     mount_path: str = None
     mount_options: str = None      # extra options; `ro` is always added (and `nouuid` for xfs)
+    allow_remove: bool = False     # state=absent removes only with this (design: removal needs a flag)
 
 
 def request_from_params(params):
@@ -68,6 +69,7 @@ def request_from_params(params):
         vg=params.get("vg"), name=params.get("name"), origin=params.get("origin"),
         size=sizes.parse_size(params.get("size"), allow_relative=True, what="snapshot size"),
         state=state, mount_path=mount.get("path"), mount_options=mount.get("options"),
+        allow_remove=bool(params.get("allow_remove")),
     )
 
 
@@ -229,6 +231,10 @@ def _plan_absent(req, state, lv, mounts, plan):
     if lv.merging:
         raise StrataError("snapshot %s is being merged into %s; it cannot be removed" % (full, lv.origin),
                           hint=deferred_hint(req.vg, lv.origin))
+    if not req.allow_remove:
+        raise StrataError("snapshot %s exists; removing it needs allow_remove: true" % full,
+                          hint="nothing was changed; its data (the point-in-time copy of %s) is lost on removal" % (
+                              lv.origin or "its origin"))
     _unmount_ours(req, lv, mounts, plan, "remove")
     dependents = [x.name for x in state.lvs_of(req.vg) if x.origin == lv.name and is_snapshot(x)]
     if dependents:

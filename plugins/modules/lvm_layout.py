@@ -168,7 +168,12 @@ options:
       name: {description: "Name of the snapshot.", type: str, required: true}
       origin: {description: "The volume it is a snapshot of.", type: str}
       size: {description: "Size of a classic snapshot (V(1G), V(20%ORIGIN)); left out for a thin snapshot of a thin volume.", type: str}
-      state: {description: "V(present) or V(absent).", type: str, choices: [present, absent], default: present}
+      state:
+        description: "V(present) or V(absent) (removal needs O(allow_remove) or O(snapshots[].allow_remove))."
+        type: str
+        choices: [present, absent]
+        default: present
+      allow_remove: {description: "Allow removing this snapshot when its state is V(absent).", type: bool, default: false}
       mount:
         description: Mount the snapshot read-only here (not in fstab).
         type: dict
@@ -331,6 +336,7 @@ SNAPSHOT = dict(
     origin=dict(type="str"),
     size=dict(type="str"),
     state=dict(type="str", default="present", choices=["present", "absent"]),
+    allow_remove=dict(type="bool", default=False),
     mount=dict(type="dict", options=dict(
         path=dict(type="path", required=True),
         options=dict(type="str"),

@@ -50,14 +50,20 @@ options:
   state:
     description:
       - V(present) creates the snapshot (and mounts it if O(mount) is given).
-      - V(absent) removes it (unmounting it first if it is mounted on O(mount.path); any other
-        opener makes the module fail).
+      - V(absent) removes it, only with O(allow_remove=true) (unmounting it first if it is
+        mounted on O(mount.path); any other opener makes the module fail).
       - V(merged) merges it into its origin. A full (invalid) classic snapshot is refused, since
         merging it would write a broken image over the origin. A pending merge or a snapshot
         that is already gone is no change.
     type: str
     choices: [present, absent, merged]
     default: present
+  allow_remove:
+    description:
+      - Allow O(state=absent) to remove an existing snapshot (its point-in-time data is lost).
+        Without it the module fails and changes nothing.
+    type: bool
+    default: false
   mount:
     description:
       - Mount the snapshot read-only here (C(ro), plus C(nouuid) for XFS, whose snapshot shares
@@ -226,6 +232,7 @@ def main():
             origin=dict(type="str"),
             size=dict(type="str"),
             state=dict(type="str", default="present", choices=["present", "absent", "merged"]),
+            allow_remove=dict(type="bool", default=False),
             mount=dict(type="dict", options=dict(
                 path=dict(type="path", required=True),
                 options=dict(type="str"),

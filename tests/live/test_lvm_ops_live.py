@@ -165,7 +165,7 @@ def test_snapshots_classic_thin_fill_mount_merge_and_deferred_merge(runner, loop
     view = snap.snapshot_view(lvm.read_state(runner), vg_name, "ts")
     assert view["type"] == "thin" and view["fill_percent"] > 0 and view["origin"] == "thin"
     # removal unmounts what we mounted, then removes only the snapshot
-    plan = snapshot_apply(runner, dict(params, state="absent"))
+    plan = snapshot_apply(runner, dict(params, state="absent", allow_remove=True))
     assert [a.cmd[0] for a in plan.actions] == ["umount", "lvremove"]
     state = lvm.read_state(runner)
     assert state.lv(vg_name, "ts") is None and state.lv(vg_name, "thin") is not None

@@ -129,21 +129,25 @@ def test_nearly_full_snapshot_warns():
 
 
 def test_remove_and_unmount_only_ours():
-    p = plan({"name": "linear_snap", "state": "absent"})
+    with pytest.raises(StrataError, match="needs allow_remove"):
+        plan({"name": "linear_snap", "state": "absent"})
+    p = plan({"name": "linear_snap", "state": "absent", "allow_remove": True})
     assert cmds(p) == [["lvremove", "--yes", "capvg/linear_snap"]] and p.after == {"state": "absent"}
     assert cmds(plan({"name": "gone", "state": "absent"})) == []
     state = lvm_state("lv_types")
     state.lv("capvg", "linear_snap").open = True
     facts = {"fstype": {}, "mounts": {"/dev/capvg/linear_snap": ["/mnt/s"]}}
-    req = snap.request_from_params({"vg": "capvg", "name": "linear_snap", "state": "absent", "mount": {"path": "/mnt/s"}})
+    req = snap.request_from_params({"vg": "capvg", "name": "linear_snap", "state": "absent", "allow_remove": True,
+                                    "mount": {"path": "/mnt/s"}})
     assert cmds(snap.plan_snapshot(req, state, facts)) == [["umount", "/mnt/s"], ["lvremove", "--yes", "capvg/linear_snap"]]
-    req = snap.request_from_params({"vg": "capvg", "name": "linear_snap", "state": "absent", "mount": {"path": "/mnt/o"}})
+    req = snap.request_from_params({"vg": "capvg", "name": "linear_snap", "state": "absent", "allow_remove": True,
+                                    "mount": {"path": "/mnt/o"}})
     with pytest.raises(StrataError, match="mounted on /mnt/s"):
         snap.plan_snapshot(req, state, facts)
     with pytest.raises(StrataError, match="not a snapshot"):
         plan({"name": "linear", "state": "absent"})
     with pytest.raises(StrataError, match="being merged"):
-        plan({"name": "origin_snap", "state": "absent"})
+        plan({"name": "origin_snap", "state": "absent", "allow_remove": True})
 
 
 def test_mount_read_only_with_xfs_nouuid_and_thin_activation():

@@ -28,6 +28,33 @@ from ansible_collections.strata.storage.plugins.module_utils.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.runner import Action
 
 LV_TYPES = ("linear", "striped", "mirror", "raid1", "raid5", "raid6", "raid10")
+
+# Options of one volume, shared by lvm_lv (plus `vg`) and each entry of lvm_layout's `volumes`.
+FILESYSTEM_SPEC = dict(type="dict", options=dict(
+    type=dict(type="str", required=True, choices=["ext4", "xfs"]),
+    label=dict(type="str"),
+    options=dict(type="list", elements="str", default=[]),
+    force=dict(type="bool", default=False),
+))
+LV_OPTIONS_SPEC = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    size=dict(type="str"),
+    type=dict(type="str", choices=list(LV_TYPES)),
+    stripes=dict(type="int"),
+    stripe_size=dict(type="str"),
+    mirrors=dict(type="int"),
+    region_size=dict(type="str"),
+    pvs=dict(type="list", elements="path", default=[]),
+    grow=dict(type="bool", default=False),
+    shrink=dict(type="bool", default=False),
+    resizefs=dict(type="bool", default=True),
+    active=dict(type="bool"),
+    rename_from=dict(type="str"),
+    allow_remove=dict(type="bool", default=False),
+    remove_snapshots=dict(type="bool", default=False),
+    filesystem=FILESYSTEM_SPEC,
+)
 PARITY = {"raid5": 1, "raid6": 2}
 MIN_STRIPES = {"striped": 2, "raid5": 2, "raid6": 3, "raid10": 2}
 DEFAULT_STRIPES = {"raid5": 2, "raid6": 3, "raid10": 2}

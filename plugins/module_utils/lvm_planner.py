@@ -223,6 +223,32 @@ class ThinPoolRequest:
     error_when_full: bool = None   # True: writes fail at once when full; False: they queue
 
 
+# Options of one thin pool, shared by lvm_thinpool (plus `vg`, `remove_volumes`) and each
+# entry of lvm_layout's `thin_pools` (whose thin volumes also take filesystem and mount).
+THIN_VOLUME_SPEC = dict(
+    name=dict(type="str", required=True),
+    size=dict(type="str"),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+)
+THINPOOL_OPTIONS_SPEC = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    size=dict(type="str"),
+    metadata_size=dict(type="str"),
+    chunk_size=dict(type="str"),
+    zero=dict(type="bool"),
+    discards=dict(type="str", choices=["ignore", "nopassdown", "passdown"]),
+    stripes=dict(type="int"),
+    stripe_size=dict(type="str"),
+    pvs=dict(type="list", elements="path", default=[]),
+    autoextend_threshold=dict(type="int"),
+    autoextend_percent=dict(type="int"),
+    max_overcommit=dict(type="float"),
+    error_when_full=dict(type="bool"),
+    volumes=dict(type="list", elements="dict", default=[], options=THIN_VOLUME_SPEC),
+)
+
+
 def _size_bytes(params, key, what):
     spec = sizes.parse_size(params.get(key), what=what)
     return spec.bytes if spec else None

@@ -274,62 +274,16 @@ from ansible_collections.strata.storage.plugins.module_utils.devices import Devi
 from ansible_collections.strata.storage.plugins.module_utils.lvm_layout import (
     STEPS, LayoutPlanner, layout_request_from_params, plan_layout, read_facts, summary,
 )
+from ansible_collections.strata.storage.plugins.module_utils.lvm_lv_planner import FILESYSTEM_SPEC, LV_OPTIONS_SPEC
+from ansible_collections.strata.storage.plugins.module_utils.lvm_planner import THIN_VOLUME_SPEC, THINPOOL_OPTIONS_SPEC
 from ansible_collections.strata.storage.plugins.module_utils.module_support import file_writer, finish, run_module
 from ansible_collections.strata.storage.plugins.module_utils.plan import Plan
 
-FILESYSTEM = dict(type="dict", options=dict(
-    type=dict(type="str", required=True, choices=["ext4", "xfs"]),
-    label=dict(type="str"),
-    options=dict(type="list", elements="str", default=[]),
-    force=dict(type="bool", default=False),
-))
-
-VOLUME = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", default="present", choices=["present", "absent"]),
-    size=dict(type="str"),
-    type=dict(type="str", choices=["linear", "striped", "mirror", "raid1", "raid5", "raid6", "raid10"]),
-    stripes=dict(type="int"),
-    stripe_size=dict(type="str"),
-    mirrors=dict(type="int"),
-    region_size=dict(type="str"),
-    pvs=dict(type="list", elements="path", default=[]),
-    grow=dict(type="bool", default=False),
-    shrink=dict(type="bool", default=False),
-    resizefs=dict(type="bool", default=True),
-    active=dict(type="bool"),
-    rename_from=dict(type="str"),
-    allow_remove=dict(type="bool", default=False),
-    remove_snapshots=dict(type="bool", default=False),
-    filesystem=FILESYSTEM,
-    mount=dict(type="raw"),
-)
-
-THIN_VOLUME = dict(
-    name=dict(type="str", required=True),
-    size=dict(type="str"),
-    state=dict(type="str", default="present", choices=["present", "absent"]),
-    filesystem=FILESYSTEM,
-    mount=dict(type="raw"),
-)
-
-THIN_POOL = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", default="present", choices=["present", "absent"]),
-    size=dict(type="str"),
-    metadata_size=dict(type="str"),
-    chunk_size=dict(type="str"),
-    zero=dict(type="bool"),
-    discards=dict(type="str", choices=["ignore", "nopassdown", "passdown"]),
-    stripes=dict(type="int"),
-    stripe_size=dict(type="str"),
-    pvs=dict(type="list", elements="path", default=[]),
-    autoextend_threshold=dict(type="int"),
-    autoextend_percent=dict(type="int"),
-    max_overcommit=dict(type="float"),
-    error_when_full=dict(type="bool"),
-    volumes=dict(type="list", elements="dict", default=[], options=THIN_VOLUME),
-)
+# The per-object modules' options, plus `mount` (used by the role, ignored here).
+VOLUME = dict(LV_OPTIONS_SPEC, mount=dict(type="raw"))
+THIN_POOL = dict(THINPOOL_OPTIONS_SPEC, volumes=dict(
+    type="list", elements="dict", default=[],
+    options=dict(THIN_VOLUME_SPEC, filesystem=FILESYSTEM_SPEC, mount=dict(type="raw"))))
 
 SNAPSHOT = dict(
     name=dict(type="str", required=True),

@@ -285,7 +285,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.strata.storage.plugins.module_utils import lvm
 from ansible_collections.strata.storage.plugins.module_utils.filesystem import read_fs_facts
 from ansible_collections.strata.storage.plugins.module_utils.lvm_lv_planner import (
-    LV_TYPES, fs_reads_for, lv_view, plan_lv, request_from_params,
+    LV_OPTIONS_SPEC, fs_reads_for, lv_view, plan_lv, request_from_params,
 )
 from ansible_collections.strata.storage.plugins.module_utils.module_support import finish, run_module
 
@@ -313,29 +313,9 @@ def body(module, runner):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            LV_OPTIONS_SPEC,
             vg=dict(type="str", required=True),
             name=dict(type="str", required=True, aliases=["lv"]),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            size=dict(type="str"),
-            type=dict(type="str", choices=list(LV_TYPES)),
-            stripes=dict(type="int"),
-            stripe_size=dict(type="str"),
-            mirrors=dict(type="int"),
-            region_size=dict(type="str"),
-            pvs=dict(type="list", elements="path", default=[]),
-            grow=dict(type="bool", default=False),
-            shrink=dict(type="bool", default=False),
-            resizefs=dict(type="bool", default=True),
-            active=dict(type="bool"),
-            rename_from=dict(type="str"),
-            allow_remove=dict(type="bool", default=False),
-            remove_snapshots=dict(type="bool", default=False),
-            filesystem=dict(type="dict", options=dict(
-                type=dict(type="str", required=True, choices=["ext4", "xfs"]),
-                label=dict(type="str"),
-                options=dict(type="list", elements="str", default=[]),
-                force=dict(type="bool", default=False),
-            )),
         ),
         supports_check_mode=True,
     )

@@ -227,7 +227,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.strata.storage.plugins.module_utils import lvm
 from ansible_collections.strata.storage.plugins.module_utils.atomic import read_text
 from ansible_collections.strata.storage.plugins.module_utils.lvm_planner import (
-    parse_profile, plan_thinpool, profile_name, profile_path, thinpool_request_from_params,
+    THINPOOL_OPTIONS_SPEC, parse_profile, plan_thinpool, profile_name, profile_path, thinpool_request_from_params,
 )
 from ansible_collections.strata.storage.plugins.module_utils.module_support import file_writer, finish, run_module
 
@@ -274,26 +274,9 @@ def body(module, runner):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            THINPOOL_OPTIONS_SPEC,
             vg=dict(type="str", required=True),
             name=dict(type="str", required=True, aliases=["pool"]),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            size=dict(type="str"),
-            metadata_size=dict(type="str"),
-            chunk_size=dict(type="str"),
-            zero=dict(type="bool"),
-            discards=dict(type="str", choices=["ignore", "nopassdown", "passdown"]),
-            stripes=dict(type="int"),
-            stripe_size=dict(type="str"),
-            pvs=dict(type="list", elements="path", default=[]),
-            autoextend_threshold=dict(type="int"),
-            autoextend_percent=dict(type="int"),
-            volumes=dict(type="list", elements="dict", default=[], options=dict(
-                name=dict(type="str", required=True),
-                size=dict(type="str"),
-                state=dict(type="str", default="present", choices=["present", "absent"]),
-            )),
-            max_overcommit=dict(type="float"),
-            error_when_full=dict(type="bool"),
             remove_volumes=dict(type="bool", default=False),
         ),
         required_by={"stripe_size": "stripes"},

@@ -325,6 +325,13 @@ stage_vm() {
         echo "ERROR: no Molecule scenarios under extensions/molecule/" | tee -a "$STAGE_LOG"
         return 1
     fi
+    # Molecule keeps its "instances created" state under ~/.ansible/tmp, keyed by the
+    # checkout's directory NAME only, so a state file left by another checkout called
+    # "main" (or an interrupted run) makes it skip `create` and run against a VM that is
+    # not up.  Each run gets its own fresh state directory inside this checkout.
+    export MOLECULE_EPHEMERAL_DIRECTORY="${STRATA_CACHE}/molecule-state/run-$$"
+    rm -rf "${STRATA_CACHE}/molecule-state"
+    mkdir -p "$MOLECULE_EPHEMERAL_DIRECTORY"
     printf '$ molecule test --all\n' | tee -a "$STAGE_LOG"
     molecule test --all 2>&1 | time_scenarios "$STAGE_LOG" | tee -a "$STAGE_LOG" | show
     [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1

@@ -88,6 +88,9 @@ class PV:
     allocatable: bool
     tags: list = field(default_factory=list)
     pe_start: int = 0
+    # Allocated extents as [(start, size, lv_name)] from fullreport's pvseg rows; None when
+    # the state came from the separate-report fallback (then a shrink reads them itself).
+    segments: list = None
 
     def summary(self):
         return {"name": self.name, "uuid": self.uuid, "vg": self.vg_name or None,
@@ -335,6 +338,7 @@ def parse_fullreport(text):
     state = LvmState()
     lvs_by_uuid = {}
     seg_rows = []
+    pvseg_rows = []
     for block in data.get("report", []):
         for row in block.get("vg", []):
             vg = _make_vg(row)
@@ -346,8 +350,24 @@ def parse_fullreport(text):
             state.lvs.append(lv)
             lvs_by_uuid[lv.uuid] = lv
         seg_rows.extend(block.get("seg", []))
+        pvseg_rows.extend(block.get("pvseg", []))
     _apply_segments(lvs_by_uuid, seg_rows)
+    _apply_pv_segments(state.pvs, lvs_by_uuid, pvseg_rows)
     return state
+
+
+def _apply_pv_segments(pvs, lvs_by_uuid, pvseg_rows):
+    """Give every PV its allocated segments (free segments have no lv_uuid)."""
+    by_uuid = {}
+    for pv in pvs:
+        pv.segments = []
+        if pv.uuid:
+            by_uuid[pv.uuid] = pv
+    for row in pvseg_rows:
+        pv = by_uuid.get(row.get("pv_uuid"))
+        lv = lvs_by_uuid.get(row.get("lv_uuid") or "")
+        if pv is not None and lv is not None:
+            pv.segments.append((_int(row.get("pvseg_start")), _int(row.get("pvseg_size")), lv.name))
 
 
 def _report_rows(text, key):

@@ -181,10 +181,13 @@ def read_pv_segments(runner, device):
 
 
 def plan_pv_resize(req, state, segments=None):
-    """segments: read_pv_segments() output, needed only to shrink."""
+    """segments: the PV's allocated segments, needed only to shrink; by default the ones
+    fullreport gave (PV.segments), read_pv_segments() output on the fallback path."""
     pv = find_pv(state, req.device)
     if pv is None:
         raise StrataError("%s is not an LVM physical volume" % req.device)
+    if segments is None:
+        segments = pv.segments
     if pv.missing:
         raise StrataError("PV %s is missing; it cannot be resized" % pv.uuid)
     plan = Plan(before=pv_view(pv, state))

@@ -2,6 +2,7 @@
 """The LVM reader against `lvm fullreport` output captured from the VM's real lvm2."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -88,7 +89,9 @@ def test_separate_reports_give_the_same_state():
     fallback = lvm.parse_separate_reports(wrap("vg"), wrap("pv"), lvs_text)
     direct = lvm.parse_fullreport(lvm_fixture_text("thinpool.json"))
     assert fallback.vgs == direct.vgs
-    assert fallback.pvs == direct.pvs
+    # the fallback has no pvseg rows: a PV's segment map is unknown (None), not empty
+    assert all(pv.segments is None for pv in fallback.pvs)
+    assert [dataclasses.replace(pv, segments=None) for pv in direct.pvs] == fallback.pvs
     assert sorted(lv.name for lv in fallback.lvs) == sorted(lv.name for lv in direct.lvs)
     assert fallback.lv("capvg", "pool") == direct.lv("capvg", "pool")
 
@@ -182,3 +185,17 @@ def test_raid1_with_a_missing_leg():
     assert r1.health == "partial"
     assert "[unknown]" in state.pvs_under(r1)
     assert state.vg("capvg3").missing_pv_count == 1
+
+
+def test_pv_segment_maps_from_fullreport():
+    """fullreport's pvseg rows give each PV its allocated extents, named by LV (no extra read)."""
+    state = lvm_state("lv_types")
+    for pv in state.pvs:
+        assert pv.segments is not None
+        assert sum(size for _start, size, _lv in pv.segments) == pv.pe_alloc_count, pv.name
+        starts = [start for start, _size, _lv in pv.segments]
+        assert starts == sorted(starts)
+    loop10 = next(pv for pv in state.pvs if pv.name == "/dev/loop10")
+    names = {lv for _start, _size, lv in loop10.segments}
+    assert names and all(not n.startswith("[") for n in names)
+    assert names <= {lv.name for lv in state.lvs}

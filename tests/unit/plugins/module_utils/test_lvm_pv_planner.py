@@ -127,6 +127,20 @@ def test_shrink_needs_flag_and_a_free_tail():
     assert p.after["pe_count"] == 64
 
 
+def test_shrink_uses_the_segment_map_from_fullreport():
+    """No segments passed: the PV's own map from the captured fullreport decides."""
+    state = lvm_state("lv_types")
+    pv = pvp.find_pv(state, "/dev/loop1")
+    last_used = max(start + size for start, size, _lv in pv.segments)
+    holders = sorted({lv for start, size, lv in pv.segments if start + size == last_used})
+    too_small = pvp.PvResizeRequest("/dev/loop1", size=sizes.parse_size("%dM" % (1 + 4 * (last_used - 1))),
+                                    allow_shrink=True)
+    with pytest.raises(StrataError, match="LVs %s hold extents beyond that" % ", ".join(holders)):
+        pvp.plan_pv_resize(too_small, state)
+    fits = pvp.PvResizeRequest("/dev/loop1", size=sizes.parse_size("%dM" % (1 + 4 * last_used)), allow_shrink=True)
+    assert pvp.plan_pv_resize(fits, state).after["pe_count"] == last_used
+
+
 def test_device_that_shrank_under_lvm_is_an_error():
     state = lvm_state("lv_types")
     pvp.find_pv(state, "/dev/loop1").dev_size = 256 * MIB

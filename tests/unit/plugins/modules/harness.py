@@ -115,6 +115,8 @@ def check_case(module_main, case, monkeypatch):
         assert ran == expect.get("commands", [])
     if "files" in expect:
         assert sorted(written) == sorted(expect["files"])
+    if "reads" in expect:       # the tools read, in order (e.g. [lvm] = only fullreport)
+        assert [cmd[0] for cmd in reads] == expect["reads"], json.dumps(reads)
     # the state is read once per run, and once more only after a real change
     report_reads = [cmd for cmd in reads if cmd[:2] == ["lvm", "fullreport"]]
     if failed:

@@ -315,17 +315,87 @@ def _percent_extents(spec, vg, pvs, layout):
     return extents * vg.extent_size
 
 
-def _grow_room_target(lv, vg, pvs, layout, percent):
-    """Target size when growing by `percent` of the free space the layout can use."""
+def _grow_room(vg, pvs, layout):
+    """Bytes the LV could grow by into the free space the layout can use."""
     if layout.images == 1:
         free_ext = sum(pv.free // vg.extent_size for pv in pvs)
     else:
         # every image grows on its own PV: the images-th largest free area limits each of them
         frees = sorted((pv.free // vg.extent_size for pv in pvs), reverse=True)
         free_ext = frees[layout.images - 1] * layout.data_stripes if len(frees) >= layout.images else 0
-    grow_ext = int(free_ext * percent / 100.0)
+    return free_ext * vg.extent_size
+
+
+def _share_of_room(room, percent, vg, layout):
+    grow_ext = int(room // vg.extent_size * percent / 100.0)
     grow_ext -= grow_ext % layout.data_stripes
-    return lv.size + grow_ext * vg.extent_size
+    return grow_ext * vg.extent_size
+
+
+# --------------------------------------------------------------------------- relative grows
+
+# `+size` and `N%FREE` (N < 100) with grow: true are resolved once against a base: the LV's
+# size (and the room it could grow into) when such a request was first applied.  The base
+# and the size that grow produced are kept in one LV tag, so a re-run computes the same
+# target (no change), `+5G` -> `+8G` grows to base + 8G, and any resize by other means
+# (the LV is no longer the size we left) starts a new base at the current size.
+GROW_TAG_PREFIX = "strata.grow."
+
+
+@dataclass(frozen=True)
+class GrowMemo:
+    base: int       # LV bytes before the first relative grow
+    room: int       # bytes it could then grow into (the base of N%FREE)
+    target: int     # LV bytes the last relative grow left
+
+    @property
+    def tag(self):
+        return "%s%d.%d.%d" % (GROW_TAG_PREFIX, self.base, self.room, self.target)
+
+
+def grow_memo(lv):
+    """The GrowMemo an earlier relative grow left on the LV (its tag), or None."""
+    for tag in lv.tags:
+        if tag.startswith(GROW_TAG_PREFIX):
+            parts = tag[len(GROW_TAG_PREFIX):].split(".")
+            if len(parts) == 3 and all(part.isdigit() for part in parts):
+                return GrowMemo(*(int(part) for part in parts))
+    return None
+
+
+def _relative_grow_target(req, vg, lv, layout, pvs, plan):
+    """(target bytes, tag Action or None) for `+size` / `N%FREE` with grow: true."""
+    spec = req.size
+    full = "%s/%s" % (lv.vg_name, lv.name)
+    unit = size_unit(vg, layout)
+    memo = grow_memo(lv)
+    if memo is not None and sizes.compare(lv.size, memo.target, unit)[0] == sizes.SAME:
+        base, room = memo.base, memo.room
+    else:
+        if memo is not None:
+            plan.notes.append("%s is %s, not the %s its last relative grow left: %s applies to the current size" % (
+                full, sizes.human(lv.size), sizes.human(memo.target), spec.text))
+        base, room = lv.size, _grow_room(vg, pvs, layout)
+    if spec.grow:
+        target = sizes.round_up(base + spec.bytes, unit)
+    else:
+        target = base + _share_of_room(room, spec.percent, vg, layout)
+    verdict = sizes.compare(lv.size, target, unit)[0]
+    if verdict != sizes.GROW:
+        if verdict == sizes.SAME and target > base:
+            plan.notes.append("%s: %s is applied already (%s before it, %s now); a larger %s grows it again" % (
+                full, spec.text, sizes.human(base), sizes.human(lv.size), "+size" if spec.grow else "%FREE"))
+        elif verdict == sizes.SAME:
+            plan.notes.append("%s: no free space left to grow into for %s" % (full, spec.text))
+        return target, None
+    new = GrowMemo(base, room, sizes.round_up(target, unit))
+    cmd = ["lvchange"]
+    if memo is not None:
+        cmd += ["--deltag", memo.tag]
+    cmd += ["--addtag", new.tag, full]
+    # the tag goes on before lvextend: if the grow then fails, a re-run still aims at this target
+    return target, Action("remember on %s that %s grows it from %s to %s (LV tag %s)" % (
+        full, spec.text, sizes.human(base), sizes.human(new.target), new.tag), cmd)
 
 
 # --------------------------------------------------------------------------- planning
@@ -508,18 +578,21 @@ def _target_size(req, vg, lv, layout, pvs, plan):
         if spec.base == "PVS":
             raise StrataError("logical volume %s: %%PVS applies at creation only" % full,
                               hint="use %FREE (with pvs to limit where it grows) or an absolute size")
-        if spec.base == "FREE":
-            target = _grow_room_target(lv, vg, pvs, layout, spec.percent)
+        if spec.base == "FREE" and spec.percent >= 100:
+            # all the free space: idempotent by itself (nothing is left after the first run)
+            target = lv.size + _share_of_room(_grow_room(vg, pvs, layout), 100, vg, layout)
             if target - lv.size < unit:
                 plan.notes.append("%s: no free space left to grow into for %s" % (full, spec.text))
                 return None
             return target
+        if spec.base == "FREE":
+            return _relative_grow_target(req, vg, lv, layout, pvs, plan)
         return max(sizes.round_down(_percent_extents(spec, vg, pvs, layout), unit), unit)
     if spec.grow:
         if not req.grow:
             plan.notes.append("%s exists; size %s grows it only with grow: true" % (full, spec.text))
             return None
-        return sizes.round_up(lv.size + spec.bytes, unit)
+        return _relative_grow_target(req, vg, lv, layout, pvs, plan)
     return spec.bytes
 
 
@@ -532,17 +605,23 @@ def _plan_existing(req, state, vg, lv, pvs, pv_names, fs_facts, plan):
         plan.add(Action("activate logical volume %s" % full, ["lvchange", "--activate", "y", full]))
     size_after = lv.size
     target = _target_size(req, vg, lv, layout, pvs, plan)
+    remember = None
+    if isinstance(target, tuple):       # a relative grow, with the tag that remembers its base
+        target, remember = target
     fs_after = fs_view(info)
     if target is not None:
         unit = size_unit(vg, layout)
         verdict, want = sizes.compare(lv.size, target, unit)
-        if verdict == sizes.SHRINK and req.size.is_relative:
+        relative = req.size.is_relative or req.size.grow
+        if verdict == sizes.SHRINK and relative:
             plan.notes.append("%s is %s, already more than %s (about %s); a relative size never shrinks a volume" % (
                 full, sizes.human(lv.size), req.size.text, sizes.human(want)))
         elif verdict == sizes.GROW:
             if not lv.is_thin_volume:
                 _check_room(req, vg, pvs, growth_footprint(want - lv.size, layout), layout, "growing")
             size_after = want
+            if remember is not None:
+                plan.add(remember)
             plan.add(_grow_action(req, lv, want, info, pv_names, plan))
         elif verdict == sizes.SHRINK:
             size_after = want

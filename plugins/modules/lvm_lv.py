@@ -50,10 +50,14 @@ options:
         equal to the current one, or at most one such unit below it, changes nothing.
       - Relative to the volume group (V(80%VG), V(100%FREE), V(50%PVS)) or grow-by (V(+10G))
         are used as given when the volume is created; on an existing volume applied only with
-        O(grow=true). V(N%VG) then grows to that share of the VG (never shrinks); V(N%FREE) grows
-        by that share of the free space the layout can use (each image needs its own PV), and
-        changes nothing once no free space is left, so V(100%FREE) is idempotent; V(+10G) grows
-        by 10G on every run with O(grow=true).
+        O(grow=true), and every form is idempotent. V(N%VG) grows to that share of the VG (never
+        shrinks). V(100%FREE) grows into all the free space the layout can use (each image needs
+        its own PV) and changes nothing once none is left.
+      - V(+10G) and V(N%FREE) below 100 grow once, from a base: the size (and the free space)
+        the volume had when such a size was first applied. The base and the size reached are
+        kept in the LV tag C(strata.grow.<base>.<free>.<reached>), so a re-run changes nothing,
+        V(+10G) -> V(+15G) grows to base + 15G, and a volume resized by other means since starts
+        a new base at its current size.
       - A smaller absolute size shrinks the volume only with O(shrink=true).
       - Required to create the volume.
     type: str
@@ -86,7 +90,9 @@ options:
     elements: path
     default: []
   grow:
-    description: Apply a relative (V(%VG), V(%FREE)) or V(+size) O(size) to an existing volume.
+    description:
+      - Apply a relative (V(%VG), V(%FREE)) or V(+size) O(size) to an existing volume (see O(size)
+        for how each form stays idempotent).
     type: bool
     default: false
   shrink:

@@ -141,6 +141,36 @@ def test_grow_into_free_space_striped_and_raid1(loops, vg_name):
     replans_nothing(grow_s, grow_m)
 
 
+def lv_sizes_and_tags(vg):
+    out = sh("lvs", "--reportformat", "json", "--units", "b", "--nosuffix", "-o", "lv_name,lv_size,lv_tags", vg)
+    return {row["lv_name"]: (int(row["lv_size"]), row["lv_tags"]) for row in json.loads(out)["report"][0]["lv"]}
+
+
+def test_plus_size_and_share_of_free_grow_once(loops, vg_name):
+    """+size and N%FREE grow once from the base kept in the LV tag; re-runs grow nothing."""
+    make_vg(vg_name, loops(2, "96M"))                    # 2 x 23 extents of 4M
+    apply({"vg": vg_name, "name": "a", "size": "8M"})
+    plus10 = {"vg": vg_name, "name": "a", "size": "+10M", "grow": True}
+    apply(plus10, check_first=True)
+    size, tags = lv_sizes_and_tags(vg_name)["a"]
+    assert size == 20 * MIB and tags.startswith("strata.grow.%d." % (8 * MIB)), tags   # 8M + 10M -> 20M
+    replans_nothing(plus10)
+    plus16 = dict(plus10, size="+16M")
+    apply(plus16)
+    assert lv_sizes_and_tags(vg_name)["a"][0] == 24 * MIB           # base 8M + 16M, not 20M + 16M
+    replans_nothing(plus16, plus10)
+    sh("lvextend", "-q", "-L", "+8M", "%s/a" % vg_name)               # resized by hand: a new base
+    apply(plus16)
+    assert lv_sizes_and_tags(vg_name)["a"][0] == 48 * MIB
+    replans_nothing(plus16)
+    apply({"vg": vg_name, "name": "b", "size": "8M"})
+    free_extents = int(sh("vgs", "--noheadings", "-o", "vg_free_count", vg_name).strip())
+    half = {"vg": vg_name, "name": "b", "size": "50%FREE", "grow": True}
+    apply(half)
+    assert lv_sizes_and_tags(vg_name)["b"][0] == 8 * MIB + free_extents // 2 * 4 * MIB
+    replans_nothing(half, plus16)
+
+
 def test_grow_mounted_ext4_and_xfs_online(loops, vg_name, mounts):
     make_vg(vg_name, loops(2, "512M"))
     ext = {"vg": vg_name, "name": "e", "size": "64M", "filesystem": {"type": "ext4", "label": "elab"}}

@@ -9,7 +9,7 @@ from ansible_collections.strata.storage.plugins.module_utils import devices, lvm
 from ansible_collections.strata.storage.plugins.module_utils.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.filesystem import FsInfo
 from ansible_collections.strata.storage.plugins.module_utils.lvm_lv_planner import (
-    fs_reads_for, layout_of, lv_view, plan_lv, request_from_params,
+    GrowMemo, fs_reads_for, grow_memo, layout_of, lv_view, plan_lv, request_from_params,
 )
 from ansible_collections.strata.storage.tests.unit.plugins.module_utils.fixtures import lvm_state
 
@@ -231,7 +231,7 @@ def test_grow_forms_need_grow_true(state):
         plan = plan_lv(req(name="linear", size=size), state, {})
         assert plan.actions == [] and plan.notes, size
     plan = plan_lv(req(name="linear", size="+10M", grow=True), state, {})
-    assert cmds(plan) == [["lvextend", "--size", "53248k", "capvg/linear"]]   # 40M + 10M -> 52M
+    assert cmds(plan)[1:] == [["lvextend", "--size", "53248k", "capvg/linear"]]   # 40M + 10M -> 52M
     plan = plan_lv(req(name="linear", size="50%VG", grow=True), state, {})
     assert cmds(plan) == [["lvextend", "--size", "1298432k", "capvg/linear"]]   # 317 extents
     assert plan.after["size"] == 317 * EXT
@@ -239,6 +239,76 @@ def test_grow_forms_need_grow_true(state):
     assert plan.actions == [] and "never shrinks" in plan.notes[-1]
     with pytest.raises(StrataError, match="PVS applies at creation only"):
         plan_lv(req(name="linear", size="10%PVS", grow=True), state, {})
+
+
+# ------------------------------------------------------------------ +size / N%FREE once
+
+def _applied(plan, state):
+    """The state after a relative grow plan ran: the LV has the new size and its tag."""
+    after = lvm_state("lv_types")
+    lv = after.lv("capvg", plan.after["name"])
+    grown, lv.size = plan.after["size"] - lv.size, plan.after["size"]
+    after.vgs["capvg"].free -= grown
+    after.vgs["capvg"].free_count -= grown // EXT
+    for pv in sorted((pv for pv in after.pvs if pv.vg_name == "capvg"), key=lambda pv: -pv.free):
+        taken = min(pv.free, grown)
+        pv.free, grown = pv.free - taken, grown - taken
+    tag_cmd = plan.actions[0].cmd
+    lv.tags = [tag_cmd[tag_cmd.index("--addtag") + 1]]
+    return after
+
+
+def test_plus_size_grows_once_and_is_idempotent_after():
+    state = lvm_state("lv_types")
+    room = state.vg("capvg").free                     # linear: any PV's free extents
+    plan = plan_lv(req(name="linear", size="+10M", grow=True), state, {})
+    tag = "strata.grow.%d.%d.%d" % (40 * MIB, room, 52 * MIB)
+    assert cmds(plan) == [["lvchange", "--addtag", tag, "capvg/linear"],           # remembered first
+                          ["lvextend", "--size", "53248k", "capvg/linear"]]
+    grown = _applied(plan, state)
+    assert grow_memo(grown.lv("capvg", "linear")) == GrowMemo(40 * MIB, room, 52 * MIB)
+    again = plan_lv(req(name="linear", size="+10M", grow=True), grown, {})
+    assert again.actions == [] and "applied already" in again.notes[-1]
+    # a larger +size grows to base + it, the tag moves along
+    more = plan_lv(req(name="linear", size="+20M", grow=True), grown, {})
+    assert cmds(more) == [
+        ["lvchange", "--deltag", tag, "--addtag", "strata.grow.%d.%d.%d" % (40 * MIB, room, 60 * MIB), "capvg/linear"],
+        ["lvextend", "--size", "61440k", "capvg/linear"]]
+    # a smaller one never shrinks
+    less = plan_lv(req(name="linear", size="+4M", grow=True), grown, {})
+    assert less.actions == [] and "never shrinks" in less.notes[-1]
+
+
+def test_plus_size_starts_a_new_base_after_a_resize_by_other_means():
+    state = lvm_state("lv_types")
+    lv = state.lv("capvg", "linear")
+    lv.tags = ["strata.grow.%d.0.%d" % (20 * MIB, 40 * MIB + 8 * MIB)]   # it was left at 48M, is 40M now
+    plan = plan_lv(req(name="linear", size="+10M", grow=True), state, {})
+    assert "not the 48M its last relative grow left" in plan.notes[0]
+    assert cmds(plan)[1] == ["lvextend", "--size", "53248k", "capvg/linear"]      # 40M + 10M, not 20M + 10M
+    assert cmds(plan)[0][:3] == ["lvchange", "--deltag", lv.tags[0]]
+
+
+@pytest.mark.parametrize("tag", ["strata.grow.x.1.2", "strata.grow.1.2", "other.tag"])
+def test_foreign_or_malformed_tags_are_not_a_memo(tag):
+    state = lvm_state("lv_types")
+    state.lv("capvg", "linear").tags = [tag]
+    assert grow_memo(state.lv("capvg", "linear")) is None
+    plan = plan_lv(req(name="linear", size="+10M", grow=True), state, {})
+    assert cmds(plan)[0][:2] == ["lvchange", "--addtag"]
+
+
+def test_share_of_free_grows_once_from_the_room_it_first_saw():
+    state = lvm_state("lv_types")
+    room = state.vg("capvg").free
+    plan = plan_lv(req(name="linear", size="50%FREE", grow=True), state, {})
+    half = (room // EXT) // 2 * EXT
+    assert plan.after["size"] == 40 * MIB + half
+    grown = _applied(plan, state)
+    # the VG now has less free space: 50%FREE still means half of what was free then
+    assert plan_lv(req(name="linear", size="50%FREE", grow=True), grown, {}).actions == []
+    more = plan_lv(req(name="linear", size="75%FREE", grow=True), grown, {})
+    assert more.after["size"] == 40 * MIB + int(room // EXT * 0.75) * EXT
 
 
 def test_grow_into_free_is_computed_and_stops_when_full(state):

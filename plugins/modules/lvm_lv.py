@@ -53,7 +53,7 @@ options:
         O(grow=true), and every form is idempotent. V(N%VG) grows to that share of the VG (never
         shrinks). V(100%FREE) grows into all the free space the layout can use (each image needs
         its own PV) and changes nothing once none is left.
-      - V(+10G) and V(N%FREE) below 100 grow once, from a base: the size (and the free space)
+      - V(+10G) and V(N%FREE) below 100 grow once, from a base, which is the size (and the free space)
         the volume had when such a size was first applied. The base and the size reached are
         kept in the LV tag C(strata.grow.<base>.<free>.<reached>), so a re-run changes nothing,
         V(+10G) -> V(+15G) grows to base + 15G, and a volume resized by other means since starts

@@ -562,17 +562,18 @@ def _check_same_layout(req, lv):
 
 
 def _target_size(req, vg, lv, layout, pvs, plan):
-    """(target bytes or None, how) for an existing LV; None = leave the size alone."""
+    """(target bytes or None, tag Action or None) for an existing LV. A None target leaves the
+    size alone; the Action (relative grows only) records their base and goes before lvextend."""
     spec = req.size
     full = "%s/%s" % (lv.vg_name, lv.name)
     if spec is None:
-        return None
+        return None, None
     unit = size_unit(vg, layout)
     if spec.is_relative:
         if not req.grow:
             plan.notes.append("%s exists; relative size %s applies at creation only (set grow: true to grow to it)" % (
                 full, spec.text))
-            return None
+            return None, None
         if spec.base == "ORIGIN":
             raise StrataError("logical volume %s: %%ORIGIN applies to snapshots only" % full)
         if spec.base == "PVS":
@@ -583,17 +584,17 @@ def _target_size(req, vg, lv, layout, pvs, plan):
             target = lv.size + _share_of_room(_grow_room(vg, pvs, layout), 100, vg, layout)
             if target - lv.size < unit:
                 plan.notes.append("%s: no free space left to grow into for %s" % (full, spec.text))
-                return None
-            return target
+                return None, None
+            return target, None
         if spec.base == "FREE":
             return _relative_grow_target(req, vg, lv, layout, pvs, plan)
-        return max(sizes.round_down(_percent_extents(spec, vg, pvs, layout), unit), unit)
+        return max(sizes.round_down(_percent_extents(spec, vg, pvs, layout), unit), unit), None
     if spec.grow:
         if not req.grow:
             plan.notes.append("%s exists; size %s grows it only with grow: true" % (full, spec.text))
-            return None
+            return None, None
         return _relative_grow_target(req, vg, lv, layout, pvs, plan)
-    return spec.bytes
+    return spec.bytes, None
 
 
 def _plan_existing(req, state, vg, lv, pvs, pv_names, fs_facts, plan):
@@ -604,10 +605,7 @@ def _plan_existing(req, state, vg, lv, pvs, pv_names, fs_facts, plan):
     if req.active is True and not lv.active:
         plan.add(Action("activate logical volume %s" % full, ["lvchange", "--activate", "y", full]))
     size_after = lv.size
-    target = _target_size(req, vg, lv, layout, pvs, plan)
-    remember = None
-    if isinstance(target, tuple):       # a relative grow, with the tag that remembers its base
-        target, remember = target
+    target, remember = _target_size(req, vg, lv, layout, pvs, plan)
     fs_after = fs_view(info)
     if target is not None:
         unit = size_unit(vg, layout)

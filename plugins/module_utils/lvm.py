@@ -88,8 +88,8 @@ class PV:
     allocatable: bool
     tags: list = field(default_factory=list)
     pe_start: int = 0
-    # Allocated extents as [(start, size, lv_name)] from fullreport's pvseg rows; None when
-    # the state came from the separate-report fallback (then a shrink reads them itself).
+    # Allocated extents as [(start, size, lv_name)], from the pvseg rows of the same report
+    # (fullreport's, or the fallback's `pvs --segments`); None only for a PV made by hand.
     segments: list = None
 
     def summary(self):
@@ -384,10 +384,17 @@ def parse_separate_reports(vgs_text, pvs_text, lvs_text):
     for row in _report_rows(vgs_text, "vg"):
         vg = _make_vg(row)
         state.vgs[vg.name] = vg
-    for row in _report_rows(pvs_text, "pv"):
-        state.pvs.append(_make_pv(row))
+    # `pvs --segments`: one row per PV segment; the first row of a PV makes the PV
+    pv_rows = _report_rows(pvs_text, "pv") + _report_rows(pvs_text, "pvseg")
+    seen = set()
+    for row in pv_rows:
+        key = row.get("pv_uuid") or row.get("pv_name")
+        if key not in seen:
+            seen.add(key)
+            state.pvs.append(_make_pv(row))
     lvs_by_uuid = {}
-    lv_rows = _report_rows(lvs_text, "lv")
+    # `lvs --segments` reports its rows under "seg" (one per LV segment), not "lv"
+    lv_rows = _report_rows(lvs_text, "lv") + _report_rows(lvs_text, "seg")
     for row in lv_rows:
         if row.get("lv_uuid") in lvs_by_uuid:
             continue  # one row per segment: the first one makes the LV
@@ -395,13 +402,15 @@ def parse_separate_reports(vgs_text, pvs_text, lvs_text):
         state.lvs.append(lv)
         lvs_by_uuid[lv.uuid] = lv
     _apply_segments(lvs_by_uuid, lv_rows)
+    _apply_pv_segments(state.pvs, lvs_by_uuid, pv_rows)
     return state
 
 
 def separate_report_cmds():
+    pv_fields = PV_FIELDS + [f for f in PVSEG_FIELDS if f not in PV_FIELDS]
     return [
         ["vgs"] + REPORT_OPTS + ["-o", ",".join(VG_FIELDS)],
-        ["pvs"] + REPORT_OPTS + ["-o", ",".join(PV_FIELDS)],
+        ["pvs", "--segments"] + REPORT_OPTS + ["-o", ",".join(pv_fields)],
         ["lvs", "-a"] + REPORT_OPTS + ["-o", ",".join(LV_FIELDS + [f for f in SEG_FIELDS if f != "lv_uuid"]),
                                        "--segments"],
     ]

@@ -7,7 +7,7 @@ Pure planners over LvmState (plus plain facts gathered by the readers here):
 - plan_pv_move: `pvmove` of every allocated extent off one PV, foreground with its progress
   lines captured, or in the background with later calls reporting the pvmove LV's progress;
 - plan_pv_resize: `pvresize` after the device grew; shrinking only when asked and only when the
-  freed tail holds no allocated extent (read_pv_segments gives the PV's segment map);
+  freed tail holds no allocated extent (PV.segments, from the same LVM report);
 - plan_repair: `lvconvert --repair` of each RAID/mirror LV that lost a leg onto spare PVs the
   user named, then `vgreduce --removemissing` only when asked and only when no LV still uses
   the missing PV (never `--force`, which would drop those LVs).
@@ -15,13 +15,11 @@ Pure planners over LvmState (plus plain facts gathered by the readers here):
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 
 from ansible_collections.strata.storage.plugins.module_utils import devices, sizes
 from ansible_collections.strata.storage.plugins.module_utils.errors import StrataError
-from ansible_collections.strata.storage.plugins.module_utils.lvm import REPORT_OPTS
 from ansible_collections.strata.storage.plugins.module_utils.lvm_planner import _pv_for_device, check_name
 from ansible_collections.strata.storage.plugins.module_utils.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.runner import Action
@@ -159,35 +157,12 @@ def resize_request_from_params(params):
                            allow_shrink=bool(params.get("allow_shrink")))
 
 
-def pv_segments_cmd(device):
-    return ["pvs", "--segments", "-o", "pv_name,pvseg_start,pvseg_size,lv_name"] + REPORT_OPTS + [device]
-
-
-def parse_pv_segments(text):
-    """[(start, size, lv_name)] for allocated segments ('' lv_name = free)."""
-    out = []
-    data = json.loads(text or "{}")
-    for block in data.get("report", []):
-        for row in block.get("pvseg", []) + block.get("pv", []):    # `pvs --segments` reports "pvseg"
-            lv_name = (row.get("lv_name") or "").strip("[]")
-            if lv_name:
-                out.append((int(row.get("pvseg_start") or 0), int(row.get("pvseg_size") or 0), lv_name))
-    return out
-
-
-def read_pv_segments(runner, device):
-    """The allocated segments of one PV (only a shrink needs them)."""
-    return parse_pv_segments(runner.read(pv_segments_cmd(device), what="reading the segments of %s" % device).stdout)
-
-
-def plan_pv_resize(req, state, segments=None):
-    """segments: the PV's allocated segments, needed only to shrink; by default the ones
-    fullreport gave (PV.segments), read_pv_segments() output on the fallback path."""
+def plan_pv_resize(req, state):
+    """Grow a PV into its device, or shrink it (with allow_shrink) when its tail is free:
+    the PV's segment map (PV.segments, from the same LVM report) says which extents are used."""
     pv = find_pv(state, req.device)
     if pv is None:
         raise StrataError("%s is not an LVM physical volume" % req.device)
-    if segments is None:
-        segments = pv.segments
     if pv.missing:
         raise StrataError("PV %s is missing; it cannot be resized" % pv.uuid)
     plan = Plan(before=pv_view(pv, state))
@@ -217,9 +192,9 @@ def plan_pv_resize(req, state, segments=None):
         if not req.allow_shrink:
             raise StrataError("PV %s has %d extents; %s would leave %d: refusing to shrink" % (
                 pv.name, usable_now, sizes.human(target_bytes), target), hint="set allow_shrink: true to shrink it")
-        used_tail = sorted({lv for start, size, lv in (segments or []) if start + size > target})
-        if segments is None:
-            raise StrataError("shrinking PV %s needs its segment map (read_pv_segments)" % pv.name)
+        if pv.segments is None:
+            raise StrataError("shrinking PV %s needs its segment map, which this LVM state lacks" % pv.name)
+        used_tail = sorted({lv for start, size, lv in pv.segments if start + size > target})
         if used_tail:
             raise StrataError("cannot shrink PV %s to %d extents: LVs %s hold extents beyond that" % (
                 pv.name, target, ", ".join(used_tail)),

@@ -149,13 +149,7 @@ def body(module, runner):
     if params["operation"] == "move":
         plan = pvp.plan_pv_move(pvp.move_request_from_params(params), state)
     else:
-        req = pvp.resize_request_from_params(params)
-        segments = None
-        pv = pvp.find_pv(state, req.device)
-        if req.size is not None and req.allow_shrink and pv is not None and pv.segments is None:
-            # fullreport carries the segment map; only the separate-report fallback reads it
-            segments = pvp.read_pv_segments(runner, pv.name)
-        plan = pvp.plan_pv_resize(req, state, segments)
+        plan = pvp.plan_pv_resize(pvp.resize_request_from_params(params), state)
     progress = []
     for action in plan.actions:
         result = runner.execute(action)

@@ -2,7 +2,6 @@
 """The LVM reader against `lvm fullreport` output captured from the VM's real lvm2."""
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
@@ -85,14 +84,18 @@ def test_separate_reports_give_the_same_state():
     lv_rows = [row for b in blocks for row in b.get("lv", [])]
     segs = {row["lv_uuid"]: row for b in blocks for row in b.get("seg", [])}
     merged = [dict(row, **segs.get(row["lv_uuid"], {})) for row in lv_rows]
-    lvs_text = json.dumps({"report": [{"lv": merged}]})
-    fallback = lvm.parse_separate_reports(wrap("vg"), wrap("pv"), lvs_text)
+    lvs_text = json.dumps({"report": [{"seg": merged}]})      # the key real `lvs --segments` uses
+    # `pvs --segments` gives one row per PV segment, with the PV's fields on each
+    pvs_by_uuid = {row["pv_uuid"]: row for b in blocks for row in b.get("pv", [])}
+    pvseg_rows = [dict(pvs_by_uuid[row["pv_uuid"]], **row) for b in blocks for row in b.get("pvseg", [])]
+    assert len(pvseg_rows) > len(pvs_by_uuid)
+    pvs_text = json.dumps({"report": [{"pvseg": pvseg_rows}]})
+    fallback = lvm.parse_separate_reports(wrap("vg"), pvs_text, lvs_text)
     direct = lvm.parse_fullreport(lvm_fixture_text("thinpool.json"))
     assert fallback.vgs == direct.vgs
-    # the fallback has no pvseg rows: a PV's segment map is unknown (None), not empty
-    assert all(pv.segments is None for pv in fallback.pvs)
-    assert [dataclasses.replace(pv, segments=None) for pv in direct.pvs] == fallback.pvs
-    assert sorted(lv.name for lv in fallback.lvs) == sorted(lv.name for lv in direct.lvs)
+    assert fallback.pvs == direct.pvs
+    assert any(pv.segments for pv in fallback.pvs)
+    assert fallback.lvs and sorted(lv.name for lv in fallback.lvs) == sorted(lv.name for lv in direct.lvs)
     assert fallback.lv("capvg", "pool") == direct.lv("capvg", "pool")
 
 

@@ -2,8 +2,6 @@
 """pvmove / pvresize / repair planning on LVM state captured from the VM."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from ansible_collections.strata.storage.plugins.module_utils import devices, sizes
@@ -119,16 +117,18 @@ def test_shrink_needs_flag_and_a_free_tail():
         pvp.plan_pv_resize(req, state)
     assert "allow_shrink" in exc.value.hint
     req.allow_shrink = True
-    segs = [(0, 8, "mirror_rimage_1"), (70, 2, "pool_tmeta")]
+    pv = pvp.find_pv(state, "/dev/loop1")
+    pv.segments = [(0, 8, "mirror_rimage_1"), (70, 2, "pool_tmeta")]
     with pytest.raises(StrataError, match="LVs pool_tmeta hold extents beyond that"):
-        pvp.plan_pv_resize(req, state, segs)
-    p = pvp.plan_pv_resize(req, state, [(0, 8, "mirror_rimage_1")])
+        pvp.plan_pv_resize(req, state)
+    pv.segments = [(0, 8, "mirror_rimage_1")]
+    p = pvp.plan_pv_resize(req, state)
     assert cmds(p) == [["pvresize", "--yes", "--setphysicalvolumesize", "263168k", "/dev/loop1"]]
     assert p.after["pe_count"] == 64
 
 
 def test_shrink_uses_the_segment_map_from_fullreport():
-    """No segments passed: the PV's own map from the captured fullreport decides."""
+    """The PV's own map from the captured fullreport decides; an unknown map refuses."""
     state = lvm_state("lv_types")
     pv = pvp.find_pv(state, "/dev/loop1")
     last_used = max(start + size for start, size, _lv in pv.segments)
@@ -139,6 +139,9 @@ def test_shrink_uses_the_segment_map_from_fullreport():
         pvp.plan_pv_resize(too_small, state)
     fits = pvp.PvResizeRequest("/dev/loop1", size=sizes.parse_size("%dM" % (1 + 4 * last_used)), allow_shrink=True)
     assert pvp.plan_pv_resize(fits, state).after["pe_count"] == last_used
+    pv.segments = None
+    with pytest.raises(StrataError, match="needs its segment map"):
+        pvp.plan_pv_resize(fits, state)
 
 
 def test_device_that_shrank_under_lvm_is_an_error():
@@ -147,16 +150,6 @@ def test_device_that_shrank_under_lvm_is_an_error():
     with pytest.raises(StrataError, match="shrank under LVM"):
         pvp.plan_pv_resize(pvp.PvResizeRequest("/dev/loop1"), state)
 
-
-def test_parse_pv_segments_real_json():
-    text = json.dumps({"report": [{"pvseg": [
-        {"pv_name": "/dev/loop0", "pvseg_start": "0", "pvseg_size": "2", "lv_name": "l"},
-        {"pv_name": "/dev/loop0", "pvseg_start": "2", "pvseg_size": "13", "lv_name": ""}]}]})
-    assert pvp.parse_pv_segments(text) == [(0, 2, "l")]
-    assert pvp.pv_segments_cmd("/dev/loop0")[:2] == ["pvs", "--segments"]
-
-
-# --------------------------------------------------------------------------- repair
 
 def test_degraded_raid1_is_found_and_repaired_onto_a_pv_spare():
     state = lvm_state("raid1_missing_leg")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.strata.storage.plugins.module_utils.errors import StrataError
-from ansible_collections.strata.storage.plugins.module_utils.k8s_apply import branch_namespace
+from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
+from ansible_collections.strata.storage.plugins.module_utils.k8s.apply import branch_namespace
 
 
 def k8s_namespace_name(branch, prefix="br", max_length=63):

@@ -238,8 +238,8 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.strata.storage.plugins.module_utils import k8s, k8s_report
-from ansible_collections.strata.storage.plugins.module_utils.module_support import run_module
+from ansible_collections.strata.storage.plugins.module_utils.k8s import client as k8s, report as k8s_report
+from ansible_collections.strata.storage.plugins.module_utils.core.module_support import run_module
 
 # Up to this many named namespaces, namespaced kinds are listed per namespace.
 PER_NAMESPACE_LIMIT = 10

@@ -229,13 +229,13 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.strata.storage.plugins.module_utils.errors import StrataError
-from ansible_collections.strata.storage.plugins.module_utils.k8s import AUTH_ARG_SPEC, api_client, require_client
-from ansible_collections.strata.storage.plugins.module_utils.k8s_apply import (
+from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
+from ansible_collections.strata.storage.plugins.module_utils.k8s.client import AUTH_ARG_SPEC, api_client, require_client
+from ansible_collections.strata.storage.plugins.module_utils.k8s.apply import (
     KINDS, MANAGED_BY, MANAGED_BY_LABEL, Executor, plan_object, pv_summary, tenant_objects, view, volumes_to_keep,
 )
-from ansible_collections.strata.storage.plugins.module_utils.module_support import finish, run_module
-from ansible_collections.strata.storage.plugins.module_utils.plan import Plan
+from ansible_collections.strata.storage.plugins.module_utils.core.module_support import finish, run_module
+from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 
 
 def _key(obj):

@@ -126,10 +126,10 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.strata.storage.plugins.module_utils.errors import StrataError
-from ansible_collections.strata.storage.plugins.module_utils.k8s import AUTH_ARG_SPEC, require_client
-from ansible_collections.strata.storage.plugins.module_utils.k8s_apply import apply_class, snapshotclass_desired
-from ansible_collections.strata.storage.plugins.module_utils.module_support import run_module
+from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
+from ansible_collections.strata.storage.plugins.module_utils.k8s.client import AUTH_ARG_SPEC, require_client
+from ansible_collections.strata.storage.plugins.module_utils.k8s.apply import apply_class, snapshotclass_desired
+from ansible_collections.strata.storage.plugins.module_utils.core.module_support import run_module
 
 
 def body(module, runner):

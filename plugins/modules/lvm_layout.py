@@ -268,16 +268,16 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.strata.storage.plugins.module_utils import lvm
-from ansible_collections.strata.storage.plugins.module_utils.atomic import read_text
-from ansible_collections.strata.storage.plugins.module_utils.devices import DeviceInspector
-from ansible_collections.strata.storage.plugins.module_utils.lvm_layout import (
+from ansible_collections.strata.storage.plugins.module_utils.lvm import reader as lvm
+from ansible_collections.strata.storage.plugins.module_utils.core.atomic import read_text
+from ansible_collections.strata.storage.plugins.module_utils.core.devices import DeviceInspector
+from ansible_collections.strata.storage.plugins.module_utils.lvm.layout import (
     STEPS, LayoutPlanner, layout_request_from_params, plan_layout, read_facts, summary,
 )
-from ansible_collections.strata.storage.plugins.module_utils.lvm_lv_planner import FILESYSTEM_SPEC, LV_OPTIONS_SPEC
-from ansible_collections.strata.storage.plugins.module_utils.lvm_planner import THIN_VOLUME_SPEC, THINPOOL_OPTIONS_SPEC
-from ansible_collections.strata.storage.plugins.module_utils.module_support import file_writer, finish, run_module
-from ansible_collections.strata.storage.plugins.module_utils.plan import Plan
+from ansible_collections.strata.storage.plugins.module_utils.lvm.lv_planner import FILESYSTEM_SPEC, LV_OPTIONS_SPEC
+from ansible_collections.strata.storage.plugins.module_utils.lvm.planner import THIN_VOLUME_SPEC, THINPOOL_OPTIONS_SPEC
+from ansible_collections.strata.storage.plugins.module_utils.core.module_support import file_writer, finish, run_module
+from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 
 # The per-object modules' options, plus `mount` (used by the role, ignored here).
 VOLUME = dict(LV_OPTIONS_SPEC, mount=dict(type="raw"))

@@ -288,12 +288,12 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.strata.storage.plugins.module_utils import lvm
-from ansible_collections.strata.storage.plugins.module_utils.filesystem import read_fs_facts
-from ansible_collections.strata.storage.plugins.module_utils.lvm_lv_planner import (
+from ansible_collections.strata.storage.plugins.module_utils.lvm import reader as lvm
+from ansible_collections.strata.storage.plugins.module_utils.core.filesystem import read_fs_facts
+from ansible_collections.strata.storage.plugins.module_utils.lvm.lv_planner import (
     LV_OPTIONS_SPEC, fs_reads_for, lv_view, plan_lv, request_from_params,
 )
-from ansible_collections.strata.storage.plugins.module_utils.module_support import finish, run_module
+from ansible_collections.strata.storage.plugins.module_utils.core.module_support import finish, run_module
 
 
 def body(module, runner):

@@ -146,10 +146,10 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.strata.storage.plugins.module_utils import lvm
-from ansible_collections.strata.storage.plugins.module_utils import lvm_metadata as meta
-from ansible_collections.strata.storage.plugins.module_utils.module_support import finish, run_module
-from ansible_collections.strata.storage.plugins.module_utils.plan import Plan
+from ansible_collections.strata.storage.plugins.module_utils.lvm import reader as lvm
+from ansible_collections.strata.storage.plugins.module_utils.lvm import metadata as meta
+from ansible_collections.strata.storage.plugins.module_utils.core.module_support import finish, run_module
+from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 
 
 def _listing(folder, vg):

@@ -190,9 +190,9 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.strata.storage.plugins.module_utils import lvm
-from ansible_collections.strata.storage.plugins.module_utils import lvm_snapshot_planner as snap
-from ansible_collections.strata.storage.plugins.module_utils.module_support import finish, run_module
+from ansible_collections.strata.storage.plugins.module_utils.lvm import reader as lvm
+from ansible_collections.strata.storage.plugins.module_utils.lvm import snapshot_planner as snap
+from ansible_collections.strata.storage.plugins.module_utils.core.module_support import finish, run_module
 
 
 def body(module, runner):

@@ -224,12 +224,12 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.strata.storage.plugins.module_utils import lvm
-from ansible_collections.strata.storage.plugins.module_utils.atomic import read_text
-from ansible_collections.strata.storage.plugins.module_utils.lvm_planner import (
+from ansible_collections.strata.storage.plugins.module_utils.lvm import reader as lvm
+from ansible_collections.strata.storage.plugins.module_utils.core.atomic import read_text
+from ansible_collections.strata.storage.plugins.module_utils.lvm.planner import (
     THINPOOL_OPTIONS_SPEC, parse_profile, plan_thinpool, profile_name, profile_path, thinpool_request_from_params,
 )
-from ansible_collections.strata.storage.plugins.module_utils.module_support import file_writer, finish, run_module
+from ansible_collections.strata.storage.plugins.module_utils.core.module_support import file_writer, finish, run_module
 
 
 def pool_report(state, vg_name, name):

@@ -160,10 +160,10 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.strata.storage.plugins.module_utils import lvm
-from ansible_collections.strata.storage.plugins.module_utils.devices import DeviceInspector
-from ansible_collections.strata.storage.plugins.module_utils.lvm_planner import plan_vg, vg_request_from_params
-from ansible_collections.strata.storage.plugins.module_utils.module_support import finish, run_module
+from ansible_collections.strata.storage.plugins.module_utils.lvm import reader as lvm
+from ansible_collections.strata.storage.plugins.module_utils.core.devices import DeviceInspector
+from ansible_collections.strata.storage.plugins.module_utils.lvm.planner import plan_vg, vg_request_from_params
+from ansible_collections.strata.storage.plugins.module_utils.core.module_support import finish, run_module
 
 
 def body(module, runner):

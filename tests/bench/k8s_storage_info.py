@@ -38,7 +38,7 @@ def main():
     parser.add_argument("--page-size", type=int, default=500)
     args = parser.parse_args()
 
-    from ansible_collections.strata.storage.plugins.module_utils import k8s_report
+    from ansible_collections.strata.storage.plugins.module_utils.k8s import report as k8s_report
     from ansible_collections.strata.storage.plugins.modules import k8s_storage_info
 
     server = StandinServer(token="bench").start()

@@ -149,7 +149,7 @@ def module_level_read(standin, page_size):
     if live not in sys.path:
         sys.path.insert(0, live)
     import datetime
-    from ansible_collections.strata.storage.plugins.module_utils import k8s_report
+    from ansible_collections.strata.storage.plugins.module_utils.k8s import report as k8s_report
     from ansible_collections.strata.storage.plugins.modules import k8s_storage_info
     objects, calls = k8s_storage_info.read_cluster(standin.api_client(), None, page_size)
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)

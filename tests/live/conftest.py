@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from ansible_collections.strata.storage.plugins.module_utils.runner import Runner
+from ansible_collections.strata.storage.plugins.module_utils.core.runner import Runner
 
 WORK = "/var/tmp/strata-live"
 

@@ -9,14 +9,15 @@ import json
 
 import pytest
 
-from ansible_collections.strata.storage.plugins.module_utils import lvm, sizes
-from ansible_collections.strata.storage.plugins.module_utils.atomic import read_text
-from ansible_collections.strata.storage.plugins.module_utils.devices import DeviceInspector
-from ansible_collections.strata.storage.plugins.module_utils.errors import StrataError
-from ansible_collections.strata.storage.plugins.module_utils.lvm_planner import (
+from ansible_collections.strata.storage.plugins.module_utils.core import sizes
+from ansible_collections.strata.storage.plugins.module_utils.lvm import reader as lvm
+from ansible_collections.strata.storage.plugins.module_utils.core.atomic import read_text
+from ansible_collections.strata.storage.plugins.module_utils.core.devices import DeviceInspector
+from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
+from ansible_collections.strata.storage.plugins.module_utils.lvm.planner import (
     ThinPoolRequest, ThinVolumeRequest, VgRequest, plan_thinpool, plan_vg,
 )
-from ansible_collections.strata.storage.plugins.module_utils.module_support import file_writer
+from ansible_collections.strata.storage.plugins.module_utils.core.module_support import file_writer
 
 from conftest import sh
 

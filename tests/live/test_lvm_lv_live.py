@@ -13,13 +13,13 @@ import tempfile
 
 import pytest
 
-from ansible_collections.strata.storage.plugins.module_utils import lvm
-from ansible_collections.strata.storage.plugins.module_utils.errors import StrataError
-from ansible_collections.strata.storage.plugins.module_utils.filesystem import read_fs_facts
-from ansible_collections.strata.storage.plugins.module_utils.lvm_lv_planner import (
+from ansible_collections.strata.storage.plugins.module_utils.lvm import reader as lvm
+from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
+from ansible_collections.strata.storage.plugins.module_utils.core.filesystem import read_fs_facts
+from ansible_collections.strata.storage.plugins.module_utils.lvm.lv_planner import (
     fs_reads_for, plan_lv, request_from_params,
 )
-from ansible_collections.strata.storage.plugins.module_utils.runner import Runner
+from ansible_collections.strata.storage.plugins.module_utils.core.runner import Runner
 
 from conftest import LocalModule, sh
 

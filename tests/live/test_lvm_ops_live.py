@@ -13,13 +13,14 @@ import time
 
 import pytest
 
-from ansible_collections.strata.storage.plugins.module_utils import lvm, sizes
-from ansible_collections.strata.storage.plugins.module_utils import lvm_metadata as meta
-from ansible_collections.strata.storage.plugins.module_utils import lvm_pv_planner as pvp
-from ansible_collections.strata.storage.plugins.module_utils import lvm_snapshot_planner as snap
-from ansible_collections.strata.storage.plugins.module_utils.devices import DeviceInspector
-from ansible_collections.strata.storage.plugins.module_utils.errors import StrataError
-from ansible_collections.strata.storage.plugins.module_utils.lvm_planner import VgRequest, plan_vg
+from ansible_collections.strata.storage.plugins.module_utils.core import sizes
+from ansible_collections.strata.storage.plugins.module_utils.lvm import reader as lvm
+from ansible_collections.strata.storage.plugins.module_utils.lvm import metadata as meta
+from ansible_collections.strata.storage.plugins.module_utils.lvm import pv_planner as pvp
+from ansible_collections.strata.storage.plugins.module_utils.lvm import snapshot_planner as snap
+from ansible_collections.strata.storage.plugins.module_utils.core.devices import DeviceInspector
+from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
+from ansible_collections.strata.storage.plugins.module_utils.lvm.planner import VgRequest, plan_vg
 
 from conftest import WORK, sh
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.strata.storage.plugins.module_utils import lvm
+from ansible_collections.strata.storage.plugins.module_utils.lvm import reader as lvm
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
 LVM_VERSION = "2.03.16"

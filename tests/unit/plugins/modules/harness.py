@@ -14,8 +14,9 @@ import yaml
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.strata.storage.plugins.module_utils import devices, lvm_planner
-from ansible_collections.strata.storage.plugins.module_utils.devices import DeviceInfo
+from ansible_collections.strata.storage.plugins.module_utils.core import devices
+from ansible_collections.strata.storage.plugins.module_utils.lvm import planner as lvm_planner
+from ansible_collections.strata.storage.plugins.module_utils.core.devices import DeviceInfo
 from ansible_collections.strata.storage.tests.unit.plugins.module_utils.fixtures import lvm_fixture_text
 
 HERE = os.path.dirname(__file__)
@@ -81,9 +82,9 @@ def run_case(module_main, case, monkeypatch, files=None):
     monkeypatch.setattr(devices.DeviceInspector, "inspect",
                         lambda self, path: fake_device(path, case.get("devices", {}).get(path, "blank")))
     profiles = dict(files or {}, **case.get("files", {}))
-    monkeypatch.setattr("ansible_collections.strata.storage.plugins.module_utils.atomic.read_text",
+    monkeypatch.setattr("ansible_collections.strata.storage.plugins.module_utils.core.atomic.read_text",
                         profiles.get)
-    monkeypatch.setattr("ansible_collections.strata.storage.plugins.module_utils.module_support.write_atomic",
+    monkeypatch.setattr("ansible_collections.strata.storage.plugins.module_utils.core.module_support.write_atomic",
                         lambda path, content, mode=0o644, keep_backups=0: written.update({path: content}))
     args = dict(case["params"])
     if case.get("check_mode"):

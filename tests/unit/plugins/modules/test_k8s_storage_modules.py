@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ansible_collections.strata.storage.plugins.module_utils import k8s
+from ansible_collections.strata.storage.plugins.module_utils.k8s import client as k8s
 from ansible_collections.strata.storage.plugins.modules import k8s_storage_cleanup, k8s_storage_info
 
 kubernetes = pytest.importorskip("kubernetes")

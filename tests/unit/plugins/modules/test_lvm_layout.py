@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.strata.storage.plugins.module_utils import lvm_layout as layout_utils
+from ansible_collections.strata.storage.plugins.module_utils.lvm import layout as layout_utils
 from ansible_collections.strata.storage.plugins.modules import lvm_layout
 from ansible_collections.strata.storage.tests.unit.plugins.modules.harness import check_case, load_cases
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.strata.storage.plugins.module_utils.filesystem import FsInfo
+from ansible_collections.strata.storage.plugins.module_utils.core.filesystem import FsInfo
 from ansible_collections.strata.storage.plugins.modules import lvm_lv
 from ansible_collections.strata.storage.tests.unit.plugins.modules.harness import check_case, load_cases, run_case
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from ansible_collections.strata.storage.plugins.modules import lvm_metadata
-from ansible_collections.strata.storage.tests.unit.plugins.module_utils.test_lvm_metadata import T0, write_backup
+from ansible_collections.strata.storage.tests.unit.plugins.module_utils.lvm.test_metadata import T0, write_backup
 from ansible_collections.strata.storage.tests.unit.plugins.modules.harness import run_case
 
 

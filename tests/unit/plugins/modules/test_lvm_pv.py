@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.strata.storage.plugins.module_utils import lvm_pv_planner
+from ansible_collections.strata.storage.plugins.module_utils.lvm import pv_planner as lvm_pv_planner
 from ansible_collections.strata.storage.plugins.modules import lvm_pv, lvm_repair
 from ansible_collections.strata.storage.tests.unit.plugins.modules.harness import check_case, load_cases, run_case
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.strata.storage.plugins.module_utils import lvm_snapshot_planner as snap
+from ansible_collections.strata.storage.plugins.module_utils.lvm import snapshot_planner as snap
 from ansible_collections.strata.storage.plugins.modules import lvm_snapshot
 from ansible_collections.strata.storage.tests.unit.plugins.modules.harness import check_case, load_cases, run_case
 

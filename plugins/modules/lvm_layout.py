@@ -271,6 +271,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.strata.storage.plugins.module_utils.lvm import reader as lvm
 from ansible_collections.strata.storage.plugins.module_utils.core.atomic import read_text
 from ansible_collections.strata.storage.plugins.module_utils.core.devices import DeviceInspector
+from ansible_collections.strata.storage.plugins.module_utils.core.filesystem import check_mkfs
 from ansible_collections.strata.storage.plugins.module_utils.lvm.layout import (
     STEPS, LayoutPlanner, layout_request_from_params, plan_layout, read_facts, summary,
 )
@@ -327,9 +328,11 @@ def body(module, runner):
     inspect = _memo(DeviceInspector(runner).inspect)
     state = lvm.read_state(runner)
     fs_facts, snapshot_facts = read_facts(runner, req, state)
-    planner = LayoutPlanner(req, inspect, read_text, snapshot_facts)
-    # Everything is planned (and refused, if need be) before anything runs.
+    planner = LayoutPlanner(req, inspect, read_text, snapshot_facts, lvm.dev_entry_exists)
+    # Everything is planned (and refused, if need be) before anything runs, the new
+    # filesystems by their mkfs tool's own dry run too.
     predicted = plan_layout(planner, state, fs_facts)
+    check_mkfs(runner, _merged(predicted).actions)
     if module.check_mode:
         runner.execute_all(_merged(predicted).actions)   # recorded, not run
         done = predicted

@@ -289,7 +289,7 @@ notes:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.strata.storage.plugins.module_utils.lvm import reader as lvm
-from ansible_collections.strata.storage.plugins.module_utils.core.filesystem import read_fs_facts
+from ansible_collections.strata.storage.plugins.module_utils.core.filesystem import check_mkfs, read_fs_facts
 from ansible_collections.strata.storage.plugins.module_utils.lvm.lv_planner import (
     LV_OPTIONS_SPEC, fs_reads_for, lv_view, plan_lv, request_from_params,
 )
@@ -302,6 +302,7 @@ def body(module, runner):
     paths, fit_check = fs_reads_for(req, state)
     facts = read_fs_facts(runner, paths, fit_check=fit_check)
     plan = plan_lv(req, state, facts)
+    check_mkfs(runner, plan.actions)   # the mkfs tool's own dry run, before anything runs
     runner.execute_all(plan.actions)
     if module.check_mode and plan.changed:
         view = plan.after   # nothing ran: report the prediction

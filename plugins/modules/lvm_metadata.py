@@ -160,7 +160,8 @@ def body(module, runner):
     params = module.params
     operation = params["operation"]
     folder = params["folder"]
-    state = lvm.read_state(runner)
+    # metadata is read and written without device-mapper; no LV can be active without it
+    state = lvm.read_state(runner, need_device_mapper=False)
     result = {"backup": None, "removed": []}
     if operation == "list":
         plan = Plan()

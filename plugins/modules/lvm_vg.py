@@ -169,7 +169,7 @@ from ansible_collections.strata.storage.plugins.module_utils.core.module_support
 def body(module, runner):
     req = vg_request_from_params(module.params)
     state = lvm.read_state(runner)
-    plan = plan_vg(req, state, DeviceInspector(runner).inspect)
+    plan = plan_vg(req, state, DeviceInspector(runner).inspect, lvm.dev_entry_exists)
     runner.execute_all(plan.actions)
     if module.check_mode and plan.changed:
         # nothing ran: report the prediction

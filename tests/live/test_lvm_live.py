@@ -115,7 +115,7 @@ def test_guard_refuses_a_real_filesystem_and_leaves_it(runner, loops, vg_name):
     before = sh("blkid", "-p", "-o", "export", dev)
     with pytest.raises(StrataError) as err:
         apply_vg(runner, VgRequest(name=vg_name, devices=[blank, dev]))
-    assert "%s holds a ext4 signature (filesystem, label keepme" % dev in err.value.msg
+    assert "%s holds an ext4 signature (filesystem, label keepme" % dev in err.value.msg
     assert runner.actions == []
     assert sh("blkid", "-p", "-o", "export", dev) == before
     assert "TYPE" not in sh("sh", "-c", "blkid -p -o export %s || true" % blank)

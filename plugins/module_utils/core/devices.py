@@ -18,6 +18,7 @@ import stat
 from dataclasses import dataclass, field
 
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
+from ansible_collections.strata.storage.plugins.module_utils.core.text import with_article
 
 
 @dataclass
@@ -73,13 +74,13 @@ def describe_probe(values):
     """Turn blkid probe values into signature descriptions."""
     out = []
     if values.get("PTTYPE"):
-        out.append("holds a %s partition table" % values["PTTYPE"])
+        out.append("holds %s partition table" % with_article(values["PTTYPE"]))
     fstype = values.get("TYPE")
     if fstype:
         usage = values.get("USAGE", "")
         label = values.get("LABEL")
         ident = values.get("UUID") or values.get("UUID_SUB")
-        text = "holds a %s signature" % fstype
+        text = "holds %s signature" % with_article(fstype)
         if usage:
             text += " (%s" % usage
             if label:

@@ -26,7 +26,9 @@ import json
 import os
 import re
 import shlex
+import shutil
 import stat
+import tempfile
 from dataclasses import dataclass, field
 
 from ansible_collections.strata.storage.plugins.module_utils.core import sizes
@@ -36,6 +38,7 @@ from ansible_collections.strata.storage.plugins.module_utils.core.devices import
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
+from ansible_collections.strata.storage.plugins.module_utils.core.text import with_article
 
 FS_TYPES = ("ext4", "xfs")
 EXT_TYPES = ("ext2", "ext3", "ext4")
@@ -233,11 +236,22 @@ def check_label(fstype, label, what):
         raise StrataError("%s: label '%s' is longer than the %d bytes %s allows" % (what, label, limit, fstype))
 
 
-def mkfs_action(fstype, device, label=None, options=None, forced=False):
-    """mkfs for a device our guard passed; the tool's own override flag only when forced."""
+@dataclass
+class MkfsCheck:
+    """What the mkfs tool's own dry run needs to judge a planned mkfs before anything runs."""
+    fstype: str
+    device: str
+    size: int                   # bytes the device will have (None: unknown, not checked)
+    label: str = None
+    options: list = field(default_factory=list)
+
+
+def mkfs_action(fstype, device, label=None, options=None, forced=False, size=None):
+    """mkfs for a device our guard passed; the tool's own override flag only when forced.
+    `size` (bytes the device will have) lets check_mkfs() run the tool's dry run first."""
     if fstype not in MKFS:
-        raise StrataError("cannot create a %s filesystem on %s: supported are %s" % (
-            fstype, device, ", ".join(FS_TYPES)))
+        raise StrataError("cannot create %s filesystem on %s: supported are %s" % (
+            with_article(fstype), device, ", ".join(FS_TYPES)))
     tool, override = MKFS[fstype]
     cmd = [tool]
     if forced:
@@ -245,7 +259,65 @@ def mkfs_action(fstype, device, label=None, options=None, forced=False):
     if label:
         cmd += ["-L", label]
     cmd += list(options or []) + [device]
-    return Action("create a %s filesystem%s on %s" % (fstype, " labelled %s" % label if label else "", device), cmd)
+    return Action("create %s filesystem%s on %s" % (with_article(fstype), " labelled %s" % label if label else "",
+                                                  device), cmd,
+                  mkfs=MkfsCheck(fstype, device, size, label, list(options or [])))
+
+
+def mkfs_dry_run_cmd(check, target):
+    """The tool's own dry run for a planned mkfs, against `target` (a throw-away file for
+    mkfs.xfs, which needs a file or block device; /dev/null for mke2fs, which takes the
+    size as an argument). Neither writes a filesystem: `mkfs.xfs -N`, `mke2fs -n`."""
+    label = ["-L", check.label] if check.label else []
+    if check.fstype == "xfs":
+        return (["mkfs.xfs", "-N"] + label + list(check.options)
+                + ["-d", "file,name=%s,size=%d" % (target, check.size)])
+    return (["mkfs.%s" % check.fstype, "-n", "-F"] + label + list(check.options)
+            + ["/dev/null", "%dk" % (check.size // 1024)])
+
+
+def _tool_complaint(text):
+    """The lines of a mkfs error that say what is wrong (mkfs.xfs appends its usage text)."""
+    lines = []
+    for line in (text or "").splitlines():
+        if line.startswith("Usage:"):
+            break
+        line = line.strip()
+        if line and not line.startswith(("mke2fs ", "warning: Unable to get device geometry")):
+            lines.append(line)
+    return " ".join(lines)
+
+
+def check_mkfs(runner, actions):
+    """Run the mkfs tool's dry run for every planned mkfs whose device size is known, before
+    anything runs (also in check mode): a size below the filesystem's minimum (mkfs.xfs of
+    xfsprogs 5.19+ refuses below 300 MB) or options the tool rejects fail here, with the
+    tool's own words, instead of after the volume was created. One process per new
+    filesystem; nothing when no filesystem is made."""
+    checks = [a.mkfs for a in actions if getattr(a, "mkfs", None) is not None and a.mkfs.size]
+    if not checks:
+        return
+    workdir = None
+    try:
+        for check in checks:
+            target = "/dev/null"
+            if check.fstype == "xfs":
+                if workdir is None:
+                    workdir = tempfile.mkdtemp(prefix="strata-mkfs-dry-run-")
+                target = os.path.join(workdir, "device")
+            result = runner.read(mkfs_dry_run_cmd(check, target), check=False)
+            if result.rc != 0:
+                said = _tool_complaint(result.stderr) or _tool_complaint(result.stdout) or "rc %d" % result.rc
+                raise StrataError(
+                    "%s filesystem on %s (%s) would fail: %s refuses these settings: %s" % (
+                        with_article(check.fstype).capitalize(), check.device, sizes.human(check.size),
+                        result.cmd[0], said),
+                    cmd=result.cmd, rc=result.rc,
+                    hint="nothing was changed; give the volume a size and mkfs options the installed %s "
+                         "accepts (its own dry run decided this)" % result.cmd[0])
+    finally:
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def relabel_action(info, label, what):
@@ -257,7 +329,7 @@ def relabel_action(info, label, what):
     elif info.type == "xfs":
         cmd = ["xfs_admin", "-L", label, info.device]
     else:
-        raise StrataError("%s: cannot set the label of a %s filesystem" % (what, info.type))
+        raise StrataError("%s: cannot set the label of %s filesystem" % (what, with_article(info.type)))
     return Action("set the label of the %s filesystem on %s to %s (was %s)" % (
         info.type, info.device, label, info.label or "none"), cmd)
 
@@ -309,11 +381,12 @@ def _fs_fields(fs):
     return fs.type, fs.label, list(fs.options or []), bool(fs.force)
 
 
-def plan_filesystem(device, fs, info, what=None):
+def plan_filesystem(device, fs, info, what=None, size=None):
     """Plan the filesystem `fs` (FilesystemRequest or dict: type, label, options, force) on
     `device`. info: its FsInfo, or None for a device this run creates (LVM wipes signatures on
     lvcreate, so it is blank). Same type: kept, label set if it differs. Blank: mkfs. Anything
-    else: refused by the device guard unless force (then wipefs + mkfs -F/-f). Pure."""
+    else: refused by the device guard unless force (then wipefs + mkfs -F/-f). `size`: the
+    bytes the device will have, for check_mkfs(). Pure."""
     fstype, label, options, force = _fs_fields(fs)
     what = what or "filesystem on %s" % device
     if fstype not in FS_TYPES:
@@ -330,9 +403,9 @@ def plan_filesystem(device, fs, info, what=None):
     if info is not None:
         dev = info.device_info()
         dev.path = dev.realpath = device
-        forced = guard_blank([dev], [device] if force else [], "a %s filesystem (%s)" % (fstype, what))
+        forced = guard_blank([dev], [device] if force else [], "%s filesystem (%s)" % (with_article(fstype), what))
     if forced:
         plan.add(Action("wipe the signatures on %s (filesystem force is set)" % device, ["wipefs", "--all", device]))
-    plan.add(mkfs_action(fstype, device, label, options, forced=bool(forced)))
+    plan.add(mkfs_action(fstype, device, label, options, forced=bool(forced), size=size))
     plan.after = {"type": fstype, "label": label, "uuid": None}
     return plan

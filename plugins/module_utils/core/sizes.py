@@ -82,7 +82,7 @@ def parse_size(text, allow_relative=False, allow_grow=False, what="size"):
     m = _ABS_RE.match(raw)
     if not m:
         raise StrataError("%s '%s' is not a size" % (what, raw),
-                          hint="examples: 512M, 10G, 1.5T, 80%%VG, 100%%FREE")
+                          hint="examples: 512M, 10G, 1.5T, 80%VG, 100%FREE")
     grow = bool(m.group(1))
     if grow and not allow_grow:
         raise StrataError("%s '%s': '+' (grow by) is not accepted here" % (what, raw))

@@ -105,9 +105,10 @@ def layout_request_from_params(params):
 class LayoutPlanner:
     """Plans one step at a time against a given state; projects a step's effect for the next."""
 
-    def __init__(self, req, inspect, read_file, snapshot_facts=None):
+    def __init__(self, req, inspect, read_file, snapshot_facts=None, dev_entry_exists=None):
         self.req = req
         self.inspect = inspect
+        self.dev_entry_exists = dev_entry_exists
         self.read_file = read_file
         self.snapshot_facts = snapshot_facts or {"fstype": {}, "mounts": {}}
         self.planned_fstypes = {}   # LV path -> filesystem type a planned mkfs makes
@@ -158,7 +159,7 @@ class LayoutPlanner:
 
     def _items_vg(self, state, fs_facts):
         return [("volume group " + self.req.vg.name,
-                 lambda st: plan_vg(self.req.vg, st, self.inspect), self._project_vg)]
+                 lambda st: plan_vg(self.req.vg, st, self.inspect, self.dev_entry_exists), self._project_vg)]
 
     def _items_pools(self, state, fs_facts):
         return [("thin pool " + pool.name,
@@ -196,7 +197,7 @@ class LayoutPlanner:
             raise StrataError("thin volume %s exists but its filesystem could not be read%s" % (
                 full, "" if lv.active else " (it is inactive)"),
                 hint="activate it (lvchange -ay %s) and run again" % full)
-        return plan_filesystem(path, fs, info, what="filesystem on %s" % full)
+        return plan_filesystem(path, fs, info, what="filesystem on %s" % full, size=lv.size if lv else None)
 
     def _snapshot_facts_with(self):
         """Snapshot facts, plus the filesystem type an origin gets in this run (a snapshot of a

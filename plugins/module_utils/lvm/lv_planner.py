@@ -19,11 +19,13 @@ import shlex
 from dataclasses import dataclass, field, replace
 
 from ansible_collections.strata.storage.plugins.module_utils.core import sizes
+from ansible_collections.strata.storage.plugins.module_utils.core.text import with_article
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.core.filesystem import (
     EXT_TYPES, FS_TYPES, RESIZABLE, check_label, fs_view, mkfs_action, plan_filesystem, shrink_refusal,
 )
-from ansible_collections.strata.storage.plugins.module_utils.lvm.planner import _pv_for_device, check_name
+from ansible_collections.strata.storage.plugins.module_utils.lvm.names import check_lv_name, check_name, check_stripes, sub_names
+from ansible_collections.strata.storage.plugins.module_utils.lvm.planner import _pv_for_device, _undo_lv
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
 
@@ -200,12 +202,13 @@ def requested_layout(req):
         raise StrataError("%s: region_size applies to mirror and RAID volumes, not %s" % (what, kind))
     stripes = req.stripes if req.stripes is not None else DEFAULT_STRIPES.get(kind, 1)
     if kind in MIN_STRIPES and stripes < MIN_STRIPES[kind]:
-        raise StrataError("%s: a %s volume needs at least %d stripes, %d were asked for" % (
-            what, kind, MIN_STRIPES[kind], stripes),
+        raise StrataError("%s: %s volume needs at least %d stripes, %d were asked for" % (
+            what, with_article(kind), MIN_STRIPES[kind], stripes),
             hint="stripes counts the data stripes, as lvcreate --stripes does (parity comes on top)")
     mirrors = req.mirrors if req.mirrors is not None else (1 if kind in WITH_MIRRORS else 0)
     if kind in WITH_MIRRORS and mirrors < 1:
-        raise StrataError("%s: a %s volume needs mirrors of at least 1 (one extra copy)" % (what, kind))
+        raise StrataError("%s: %s volume needs mirrors of at least 1 (one extra copy)" % (what, with_article(kind)))
+    check_stripes(what, req.stripes, None)
     for label, value in (("stripe_size", req.stripe_size), ("region_size", req.region_size)):
         if value is not None and (not _power_of_two(value) or value < 4096):
             raise StrataError("%s: %s %s must be a power of two of at least 4K" % (what, label, sizes.human(value)))
@@ -434,6 +437,8 @@ def plan_lv(req, state, fs_facts=None):
             plan.warnings.append("%s/%s is open (mounted or in use); after the rename its device path is "
                                  "/dev/%s/%s: update fstab entries that use the old path" % (
                                      req.vg, req.rename_from, req.vg, req.name))
+        have = layout_of(old)
+        check_lv_name(req.vg, req.name, "logical volume", sub_names(have.type, have.images, have.mirrors))
         plan.add(Action("rename logical volume %s/%s to %s" % (req.vg, req.rename_from, req.name),
                         ["lvrename", req.vg, req.rename_from, req.name]))
     _plan_existing(req, state, vg, current, pvs, pv_names, fs_facts, plan)
@@ -487,6 +492,7 @@ def _plan_create(req, state, vg, pvs, pv_names, plan):
     if req.rename_from:
         plan.notes.append("neither %s/%s nor %s exists: creating %s" % (req.vg, req.rename_from, req.name, req.full_name))
     layout = requested_layout(req)
+    check_lv_name(req.vg, req.name, "logical volume", sub_names(layout.type, layout.images, layout.mirrors))
     size_args, size = _create_size(req, vg, pvs, layout, plan)
     if not req.size.is_relative:
         _check_room(req, vg, pvs, footprint(size, vg, layout), layout, "creating")
@@ -504,14 +510,15 @@ def _plan_create(req, state, vg, pvs, pv_names, plan):
     if req.region_size:
         cmd += ["--regionsize", sizes.to_kib_arg(req.region_size)]
     cmd += size_args + ["--name", req.name, req.vg] + pv_names
-    plan.add(Action("create %s logical volume %s of %s" % (layout.type, req.full_name, sizes.human(size)), cmd))
+    plan.add(Action("create %s logical volume %s of %s" % (layout.type, req.full_name, sizes.human(size)), cmd,
+                    undo=_undo_lv(req.vg, req.name)))
     path = "/dev/%s/%s" % (req.vg, req.name)
     fs_after = None
     if req.filesystem is not None:
         if req.active is False:
             raise StrataError("logical volume %s: a filesystem can only be created on an active volume" % req.full_name,
                               hint="leave active out or set it to true")
-        plan.add(mkfs_action(req.filesystem.type, path, req.filesystem.label, req.filesystem.options))
+        plan.add(mkfs_action(req.filesystem.type, path, req.filesystem.label, req.filesystem.options, size=size))
         fs_after = {"type": req.filesystem.type, "label": req.filesystem.label, "uuid": None}
     if req.active is False:
         plan.add(Action("deactivate logical volume %s" % req.full_name, ["lvchange", "--activate", "n", req.full_name]))
@@ -625,7 +632,8 @@ def _plan_existing(req, state, vg, lv, pvs, pv_names, fs_facts, plan):
             size_after = want
             plan.add(_shrink_action(req, lv, want, info))
     if req.filesystem is not None:
-        fs_after = _plan_fs_existing(req, lv, info, will_be_active, req.active is True and not lv.active, plan)
+        fs_after = _plan_fs_existing(req, lv, info, will_be_active, req.active is True and not lv.active, plan,
+                                     size_after)
     if req.active is False and lv.active:
         if lv.in_use:
             raise StrataError("logical volume %s is open (mounted or in use); refusing to deactivate it" % full,
@@ -671,8 +679,8 @@ def _shrink_action(req, lv, want, info):
     if refusal:
         raise StrataError(refusal[0], hint="nothing was changed; %s" % refusal[1])
     if info.type in EXT_TYPES and not req.resizefs:
-        raise StrataError("logical volume %s holds a %s filesystem and resizefs is false: shrinking it would cut "
-                          "the filesystem" % (full, info.type), hint="set resizefs: true")
+        raise StrataError("logical volume %s holds %s filesystem and resizefs is false: shrinking it would cut "
+                          "the filesystem" % (full, with_article(info.type)), hint="set resizefs: true")
     cmd = ["lvreduce", "--yes"]
     what = ""
     if info.type in EXT_TYPES:
@@ -682,7 +690,7 @@ def _shrink_action(req, lv, want, info):
     return Action("shrink %s%s from %s to %s" % (full, what, sizes.human(lv.size), sizes.human(want)), cmd)
 
 
-def _plan_fs_existing(req, lv, info, will_be_active, activating, plan):
+def _plan_fs_existing(req, lv, info, will_be_active, activating, plan, size=None):
     """Filesystem on an existing LV: create, relabel, or refuse. Returns the predicted fs view."""
     fs = req.filesystem
     full = req.full_name
@@ -695,7 +703,7 @@ def _plan_fs_existing(req, lv, info, will_be_active, activating, plan):
         raise StrataError("logical volume %s: no filesystem facts were read for %s" % (full, lv.path))
     if not will_be_active:
         raise StrataError("logical volume %s: a filesystem can only be managed on an active volume" % full)
-    fs_plan = plan_filesystem(path, fs, _renamed(info, path), "filesystem of logical volume %s" % full)
+    fs_plan = plan_filesystem(path, fs, _renamed(info, path), "filesystem of logical volume %s" % full, size=size)
     plan.actions.extend(fs_plan.actions)
     return fs_plan.after
 

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
-from ansible_collections.strata.storage.plugins.module_utils.lvm.planner import check_name
+from ansible_collections.strata.storage.plugins.module_utils.lvm.names import check_name
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
 

@@ -19,16 +19,13 @@ from ansible_collections.strata.storage.plugins.module_utils.core.devices import
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
+from ansible_collections.strata.storage.plugins.module_utils.core.text import with_article
+from ansible_collections.strata.storage.plugins.module_utils.lvm.names import (
+    check_extent_size, check_lv_name, check_name, check_new_vg_name, check_stripes, check_thin_chunk_size, sub_names,
+)
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$")
 PROFILE_DIR = "/etc/lvm/profile"
 DEFAULT_AUTOEXTEND_PERCENT = 20   # LVM's own default for thin_pool_autoextend_percent
-
-
-def check_name(kind, name):
-    if not name or len(name) > 127 or name in (".", "..") or not _NAME_RE.match(name):
-        raise StrataError("%s name '%s' is not valid for LVM" % (kind, name),
-                          hint="use letters, digits and + _ . - (not first), at most 127 characters")
 
 
 # --------------------------------------------------------------------------- volume groups
@@ -43,6 +40,11 @@ class VgRequest:
     reduce: bool = False
     pvmove: bool = False
     remove_lvs: bool = False
+
+
+def _undo_lv(vg, name, kind="logical volume"):
+    """The undo of creating vg/name: remove it again (it holds nothing yet)."""
+    return Action("remove %s %s/%s, which this run created" % (kind, vg, name), ["lvremove", "--yes", "%s/%s" % (vg, name)])
 
 
 def vg_view(vg, state):
@@ -63,10 +65,14 @@ def _pv_for_device(state, path):
     return None
 
 
-def plan_vg(req, state, inspect):
-    """Plan a volume group. inspect(path) -> DeviceInfo for devices not yet in the VG."""
+def plan_vg(req, state, inspect, dev_entry_exists=None):
+    """Plan a volume group. inspect(path) -> DeviceInfo for devices not yet in the VG;
+    dev_entry_exists(name) -> whether /dev/<name> exists (a new VG may not clash with it)."""
     check_name("volume group", req.name)
+    check_extent_size("volume group %s" % req.name, req.pe_size)
     vg = state.vg(req.name)
+    if vg is None and req.state == "present":
+        check_new_vg_name(req.name, dev_entry_exists)
     plan = Plan(before=vg_view(vg, state))
     if req.state == "absent":
         return _plan_vg_absent(req, state, vg, plan)
@@ -105,7 +111,10 @@ def plan_vg(req, state, inspect):
         if info.path in forced:
             plan.add(Action("wipe the signatures the user named in force from %s" % info.path,
                             ["wipefs", "--all", info.realpath]))
-        plan.add(Action("initialise %s as an LVM physical volume" % info.path, ["pvcreate", info.realpath]))
+        undo = None if info.path in orphan_ok else Action(
+            "remove the LVM label this run put on %s" % info.path, ["pvremove", info.realpath])
+        plan.add(Action("initialise %s as an LVM physical volume" % info.path, ["pvcreate", info.realpath],
+                        undo=undo))
         new_names.append(info.realpath)
 
     if vg is None:
@@ -113,10 +122,14 @@ def plan_vg(req, state, inspect):
         if req.pe_size:
             cmd += ["--physicalextentsize", sizes.to_kib_arg(req.pe_size)]
         plan.add(Action("create volume group %s on %s" % (req.name, ", ".join(new_names)),
-                        cmd + [req.name] + new_names))
+                        cmd + [req.name] + new_names,
+                        undo=Action("remove volume group %s, which this run created" % req.name,
+                                    ["vgremove", req.name])))
     elif new_names:
         plan.add(Action("extend volume group %s with %s" % (req.name, ", ".join(new_names)),
-                        ["vgextend", req.name] + new_names))
+                        ["vgextend", req.name] + new_names,
+                        undo=Action("take %s, which this run added, out of volume group %s again" % (
+                            ", ".join(new_names), req.name), ["vgreduce", req.name] + new_names)))
 
     if vg is not None and req.reduce:
         _plan_vg_reduce(req, state, vg, members, infos, plan)
@@ -373,6 +386,12 @@ def plan_thinpool(req, state, read_file):
 
     for volume in req.volumes:
         check_name("thin volume", volume.name)
+        if volume.state != "absent" and state.lv(req.vg, volume.name) is None:
+            check_lv_name(req.vg, volume.name, "thin volume")
+    if pool is None:
+        check_lv_name(req.vg, req.name, "thin pool", sub_names("thin-pool"))
+    check_thin_chunk_size("thin pool %s/%s" % (req.vg, req.name), req.chunk_size)
+    check_stripes("thin pool %s/%s" % (req.vg, req.name), req.stripes, req.stripe_size)
     _check_autoextend(req)
     desired_profile = _desired_profile(req, current_profile)
     profile_text = render_profile(req.vg, req.name, *desired_profile) if desired_profile else None
@@ -446,7 +465,7 @@ def _plan_pool_create(req, vg, plan, with_profile):
     if with_profile:
         cmd += ["--metadataprofile", profile_name(req.vg, req.name)]
     cmd += [req.vg] + list(req.pvs)
-    plan.add(Action("create thin pool %s/%s" % (req.vg, req.name), cmd))
+    plan.add(Action("create thin pool %s/%s" % (req.vg, req.name), cmd, undo=_undo_lv(req.vg, req.name, "thin pool")))
     if req.error_when_full:
         # lvcreate refuses --errorwhenfull for thin pools; lvchange sets it right after
         plan.add(Action("make writes to a full thin pool %s/%s fail at once" % (req.vg, req.name),
@@ -548,7 +567,8 @@ def _plan_thin_volumes(req, state, vg, volumes_now, plan):
         if lv is None:
             plan.add(Action("create thin volume %s of %s in pool %s" % (full, sizes.human(want), req.name),
                             ["lvcreate", "--yes", "--type", "thin", "--virtualsize", sizes.to_kib_arg(want),
-                             "--thinpool", req.name, "--name", volume.name, req.vg]))
+                             "--thinpool", req.name, "--name", volume.name, req.vg],
+                            undo=_undo_lv(req.vg, volume.name, "thin volume")))
             after[volume.name] = want
         elif verdict == sizes.GROW:
             plan.add(Action("grow thin volume %s from %s to %s" % (full, sizes.human(lv.size), sizes.human(want)),
@@ -573,8 +593,9 @@ def _check_overcommit(req, volume_sizes, pool_size, plan):
             hint="grow the pool, shrink the request, or raise max_overcommit")
     if ratio > 1 and req.max_overcommit is None:
         total = sizes.human(sum(volume_sizes.values()))
-        plan.warnings.append("thin pool %s/%s is overcommitted %.2f times (%s of thin volumes in a %s pool); "
-                             "set max_overcommit to cap it" % (req.vg, req.name, ratio, total, sizes.human(pool_size)))
+        plan.warnings.append("thin pool %s/%s is overcommitted %.2f times (%s of thin volumes in %s pool); "
+                             "set max_overcommit to cap it" % (req.vg, req.name, ratio, total,
+                                                               with_article(sizes.human(pool_size))))
 
 
 def _plan_pool_absent(req, pool, volumes_now, plan):

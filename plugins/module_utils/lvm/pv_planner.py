@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 from ansible_collections.strata.storage.plugins.module_utils.core import devices, sizes
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
-from ansible_collections.strata.storage.plugins.module_utils.lvm.planner import _pv_for_device, check_name
+from ansible_collections.strata.storage.plugins.module_utils.lvm.names import check_name
+from ansible_collections.strata.storage.plugins.module_utils.lvm.planner import _pv_for_device
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
 
@@ -296,7 +297,7 @@ def plan_repair(req, state, inspect):
         pv = find_pv(state, path)
         if pv is not None and pv.vg_name == req.vg:
             if pv.missing or not pv.allocatable:
-                refused[path] = "is a %s PV of volume group %s" % ("missing" if pv.missing else "non-allocatable", req.vg)
+                refused[path] = "is %s PV of volume group %s" % ("a missing" if pv.missing else "a non-allocatable", req.vg)
             else:
                 spare_pvs.append(pv)
         elif pv is not None and pv.vg_name:

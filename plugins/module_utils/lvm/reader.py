@@ -11,6 +11,7 @@ lv_attr), sizes in bytes (`--units b --nosuffix`), flags as 0/1 (`--binary`). Wh
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
@@ -416,8 +417,38 @@ def separate_report_cmds():
     ]
 
 
-def read_state(runner):
+def dev_entry_exists(name, dev_dir="/dev"):
+    """Whether /dev/<name> exists (a new VG may not be named like it: vgcreate refuses)."""
+    return os.path.lexists(os.path.join(dev_dir, name))
+
+
+def device_mapper_problem(dev_dir="/dev", proc="/proc", sysfs="/sys"):
+    """Why LVM cannot work on this host, or None. Without device-mapper `lvm fullreport`
+    still exits 0 with an empty report (measured on a kernel without dm_mod), and a plan made
+    from that would fail at the first lvcreate, so this is checked before reading."""
+    if os.path.exists(os.path.join(dev_dir, "mapper", "control")):
+        return None
+    try:
+        with open(os.path.join(proc, "misc")) as handle:
+            in_kernel = any(line.split()[-1:] == ["device-mapper"] for line in handle)
+    except (IOError, OSError):
+        in_kernel = False
+    in_kernel = in_kernel or os.path.isdir(os.path.join(sysfs, "module", "dm_mod"))
+    if in_kernel:
+        return ("the kernel has device-mapper but %s/mapper/control is missing (a container without access "
+                "to it, or udev has not created it)" % dev_dir,
+                "run `dmsetup mknodes`, or give the container /dev/mapper/control")
+    return ("device-mapper is not available: the kernel has no dm_mod module loaded (%s/mapper/control is "
+            "missing), so LVM can neither create nor activate volumes here" % dev_dir,
+            "load it with `modprobe dm_mod`, or run on a host or VM whose kernel has device-mapper")
+
+
+def read_state(runner, need_device_mapper=True, dev_dir="/dev", proc="/proc", sysfs="/sys"):
     """The whole LVM state in one `lvm fullreport` call (three calls where it is missing)."""
+    runner.require_tool("lvm")
+    problem = device_mapper_problem(dev_dir, proc, sysfs) if need_device_mapper else None
+    if problem:
+        raise StrataError(problem[0], hint="nothing was changed; %s" % problem[1])
     result = runner.read(fullreport_cmd(), ok_rcs=(0, 1, 2, 3, 5), what="reading LVM state")
     if result.rc == 0:
         return parse_fullreport(result.stdout)

@@ -28,10 +28,12 @@ import os
 from dataclasses import dataclass
 
 from ansible_collections.strata.storage.plugins.module_utils.core import sizes
+from ansible_collections.strata.storage.plugins.module_utils.core.text import with_article
 from ansible_collections.strata.storage.plugins.module_utils.core.devices import parse_mountinfo
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.core.filesystem import read_fs_facts
-from ansible_collections.strata.storage.plugins.module_utils.lvm.planner import check_name
+from ansible_collections.strata.storage.plugins.module_utils.lvm.names import check_lv_name, check_name, dm_name, DM_NAME_MAX
+from ansible_collections.strata.storage.plugins.module_utils.lvm.planner import _undo_lv
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
 
@@ -325,14 +327,24 @@ def _plan_create(req, state, vg, plan):
                               "volume, so the snapshot is a classic one with its own copy-on-write store" % (
                                   full, req.vg, req.origin))
         kind, size = "thin", origin.size
+        check_lv_name(req.vg, req.name, "snapshot")
         plan.add(Action("create thin snapshot %s of %s/%s" % (full, req.vg, req.origin),
-                        cmd + ["--name", req.name, "%s/%s" % (req.vg, req.origin)]))
+                        cmd + ["--name", req.name, "%s/%s" % (req.vg, req.origin)],
+                        undo=_undo_lv(req.vg, req.name, "snapshot")))
     else:
         kind = "classic"
+        check_lv_name(req.vg, req.name, "snapshot", ["-cow"])
+        real = dm_name(req.vg, req.origin, "real")
+        if len(real) > DM_NAME_MAX:
+            raise StrataError("snapshot %s: its origin %s/%s would need the device-mapper name %s (%d characters, "
+                              "more than the kernel's %d)" % (full, req.vg, req.origin, real, len(real), DM_NAME_MAX),
+                              hint="nothing was changed; a classic snapshot needs a shorter origin name, or use a "
+                                   "thin volume, whose snapshots need no extra layer")
         size_args, size = _classic_size(req, vg, origin)
-        plan.add(Action("create snapshot %s of %s/%s with a %s copy-on-write store" % (
-            full, req.vg, req.origin, sizes.human(size)),
-            cmd + size_args + ["--name", req.name, "%s/%s" % (req.vg, req.origin)]))
+        plan.add(Action("create snapshot %s of %s/%s with %s copy-on-write store" % (
+            full, req.vg, req.origin, with_article(sizes.human(size))),
+            cmd + size_args + ["--name", req.name, "%s/%s" % (req.vg, req.origin)],
+            undo=_undo_lv(req.vg, req.name, "snapshot")))
     return {"state": "present", "vg": req.vg, "name": req.name, "origin": req.origin, "type": kind,
             "size": size, "fill_percent": 0.0, "invalid": False, "merging": False, "merge": MERGE_NONE,
             "active": kind == "classic" and origin.active, "path": lv_device_path(req.vg, req.name)}

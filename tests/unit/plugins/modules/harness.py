@@ -16,6 +16,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.strata.storage.plugins.module_utils.core import devices
 from ansible_collections.strata.storage.plugins.module_utils.lvm import planner as lvm_planner
+from ansible_collections.strata.storage.plugins.module_utils.lvm import reader as lvm_reader
 from ansible_collections.strata.storage.plugins.module_utils.core.devices import DeviceInfo
 from ansible_collections.strata.storage.tests.unit.plugins.module_utils.fixtures import lvm_fixture_text
 
@@ -23,7 +24,7 @@ HERE = os.path.dirname(__file__)
 READ_TOOLS = ("lvm", "blkid", "vgs", "pvs", "lvs")
 
 
-class Exit(Exception):
+class Exit(BaseException):   # as exit_json's SystemExit: never caught by `except Exception`
     def __init__(self, result, failed):
         super().__init__(result.get("msg", ""))
         self.result = result
@@ -64,7 +65,14 @@ def run_case(module_main, case, monkeypatch, files=None):
         if cmd[:2] == ["wipefs", "--no-act"]:   # a probe, not a wipe
             reads.append(cmd)
             return 0, '{"signatures": []}', ""
+        if cmd[0].startswith("mkfs.") and cmd[1] in ("-N", "-n"):   # the tool's dry run
+            reads.append(cmd)
+            refusal = (case.get("mkfs_dry_run") or {}).get(cmd[0])
+            return (1, "", refusal) if refusal else (0, "", "")
         ran.append(cmd)
+        failure = (case.get("fail") or {}).get(cmd[0])
+        if failure is not None and failure.get("arg") in (None,) + tuple(cmd[1:]):
+            return failure.get("rc", 5), "", failure.get("stderr", "  failed (test)")
         return 0, "", ""
 
     def exit_json(self, **result):
@@ -75,6 +83,15 @@ def run_case(module_main, case, monkeypatch, files=None):
 
     written = {}
     monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.run_command", run_command)
+    # device-mapper is there (the CI host has none) unless the case says otherwise
+    monkeypatch.setattr(lvm_reader, "device_mapper_problem",
+                        lambda *a, **k: ("device-mapper is not available (test)", "modprobe dm_mod")
+                        if case.get("no_device_mapper") else None)
+    monkeypatch.setattr(lvm_reader, "dev_entry_exists", lambda name, dev_dir="/dev": name in case.get("dev_entries", []))
+    # every tool is "installed" unless the case says otherwise (missing_tools)
+    missing = set(case.get("missing_tools") or [])
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.get_bin_path",
+                        lambda self, name, required=False, opt_dirs=None: None if name in missing else "/usr/sbin/" + name)
     monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.exit_json", exit_json)
     monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json)
     monkeypatch.setattr(devices, "device_key", lambda p: ("path", p))
@@ -103,12 +120,21 @@ def check_case(module_main, case, monkeypatch):
     if "msg" in expect:
         for fragment in ([expect["msg"]] if isinstance(expect["msg"], str) else expect["msg"]):
             assert fragment in result["msg"]
+    planned = [a["cmd"] for a in result.get("actions", []) if "cmd" in a]
+    assert planned == expect.get("commands", []), json.dumps(planned)
+    if "rolled_back" in expect:
+        # a real run that failed half-way (case `fail`): what it ran, then the undo of what it
+        # had created, newest first, and nothing else
+        assert failed
+        undone = [entry["cmd"] for entry in result.get("rolled_back", [])]
+        assert undone == expect["rolled_back"], json.dumps(undone)
+        assert ran == expect.get("commands", []) + expect["rolled_back"], json.dumps(ran)
+        return result
+    assert "rolled_back" not in result
     if failed:
         assert ran == [], "a failed case must change nothing"
     else:
         assert result["changed"] == expect["changed"]
-    planned = [a["cmd"] for a in result.get("actions", []) if "cmd" in a]
-    assert planned == expect.get("commands", []), json.dumps(planned)
     if case.get("check_mode") or failed:
         assert ran == []
         assert written == {}

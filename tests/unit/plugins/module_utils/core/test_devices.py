@@ -37,7 +37,7 @@ def test_signature_is_refused_with_every_reason_and_device_named():
     with pytest.raises(StrataError) as err:
         guard_blank([ext4, gpt, blank("/dev/vdd")], [], "a PV of volume group data")
     msg = err.value.msg
-    assert "/dev/vdb holds a ext4 signature (filesystem, label capfs" in msg
+    assert "/dev/vdb holds an ext4 signature (filesystem, label capfs" in msg
     assert "/dev/vdc holds a gpt partition table" in msg
     assert "has partitions vdc1" in msg
     assert "/dev/vdd" not in msg
@@ -47,7 +47,7 @@ def test_signature_is_refused_with_every_reason_and_device_named():
 
 def test_force_allows_signatures_only():
     ext4 = blank("/dev/vdb")
-    ext4.signatures = ["holds a ext4 signature (filesystem)"]
+    ext4.signatures = ["holds an ext4 signature (filesystem)"]
     assert guard_blank([ext4, blank("/dev/vdc")], ["/dev/vdb"], "a PV") == ["/dev/vdb"]
 
 
@@ -82,7 +82,7 @@ def test_blkid_parsers_on_captured_output():
     assert devices.parse_blkid_export(lvm_fixture_text("blkid_blank.txt")) == {}
     lvm_label = devices.parse_blkid_export(lvm_fixture_text("blkid_lvm2_member.txt"))
     assert lvm_label["TYPE"] == "LVM2_member"
-    assert devices.describe_probe(lvm_label)[0].startswith("holds a LVM2_member signature (raid")
+    assert devices.describe_probe(lvm_label)[0].startswith("holds an LVM2_member signature (raid")
 
 
 def test_mountinfo_and_swaps():
@@ -118,6 +118,9 @@ def test_inspector_reads_sysfs_proc_and_blkid(tmp_path):
 
     class Module:
         check_mode = True
+
+        def get_bin_path(self, name, required=False, opt_dirs=None):
+            return "/usr/sbin/" + name
 
         def run_command(self, cmd, **kwargs):
             assert cmd == ["blkid", "-p", "-o", "export", os.path.realpath(REAL_BLOCK)]

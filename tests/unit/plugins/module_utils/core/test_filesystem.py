@@ -12,7 +12,7 @@ from ansible_collections.strata.storage.plugins.module_utils.core.errors import 
 from ansible_collections.strata.storage.plugins.module_utils.core.filesystem import (
     FsInfo, mkfs_action, parse_blkid_multi, parse_resize2fs_min, read_fs_facts, relabel_action, shrink_refusal,
 )
-from ansible_collections.strata.storage.plugins.module_utils.core.runner import Result
+from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action, Result
 
 # `blkid -c /dev/null -o export /dev/loop2 /dev/loop0 /dev/loop1 /dev/loop9` (loop9 absent)
 BLKID_MULTI = """DEVNAME=/dev/loop2
@@ -110,7 +110,7 @@ def test_guard_view_of_facts():
     info = FsInfo(device="/dev/vg/lv", type="ext4", label="x", uuid="u", probe={"TYPE": "ext4", "LABEL": "x", "UUID": "u"},
                   mountpoints=["/srv"])
     dev = info.device_info()
-    assert dev.signatures == ["holds a ext4 signature (filesystem, label x, UUID u)"]
+    assert dev.signatures == ["holds an ext4 signature (filesystem, label x, UUID u)"]
     assert dev.use_reasons() == ["is mounted on /srv"]
     assert FsInfo(device="/dev/x").blank
 
@@ -169,3 +169,76 @@ def test_plan_filesystem_for_layouts(monkeypatch):
     assert [a.cmd for a in plan.actions] == [["wipefs", "--all", dev], ["mkfs.ext4", "-F", dev]]
     with pytest.raises(StrataError, match="type vfat is not supported"):
         filesystem.plan_filesystem(dev, {"type": "vfat"}, None)
+
+
+# --------------------------------------------------------------------------- mkfs dry runs
+# Output of the real dry runs (tests/fixtures/capture_mkfs.sh, Debian 12's tools).
+MKFS_VERSION = "xfsprogs-6.1.0_e2fsprogs-1.47.0"
+
+
+def mkfs_capture(name):
+    base = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "fixtures", "mkfs", MKFS_VERSION, name)
+    with open(base + ".rc") as rc, open(base + ".out") as out, open(base + ".err") as err:
+        return int(rc.read()), out.read(), err.read()
+
+
+class DryRunRunner:
+    """Answers each dry run with the captured output of the tool for that case."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.reads = []
+
+    def read(self, cmd, ok_rcs=(0,), what=None, check=True):
+        self.reads.append(cmd)
+        rc, out, err = self.answers[cmd[0]]
+        return Result(cmd=cmd, rc=rc, stdout=out, stderr=err)
+
+
+def test_mkfs_dry_run_commands_write_no_filesystem():
+    xfs = filesystem.MkfsCheck("xfs", "/dev/vg/a", 400 * 1024 ** 2, "data", ["-m", "reflink=1"])
+    assert filesystem.mkfs_dry_run_cmd(xfs, "/tmp/d/device") == [
+        "mkfs.xfs", "-N", "-L", "data", "-m", "reflink=1", "-d", "file,name=/tmp/d/device,size=419430400"]
+    ext = filesystem.MkfsCheck("ext4", "/dev/vg/b", 16 * 1024 ** 2, None, ["-O", "^has_journal"])
+    assert filesystem.mkfs_dry_run_cmd(ext, "/dev/null") == [
+        "mkfs.ext4", "-n", "-F", "-O", "^has_journal", "/dev/null", "16384k"]
+
+
+def test_check_mkfs_refuses_with_the_tools_own_words():
+    action = filesystem.mkfs_action("xfs", "/dev/vg/small", size=64 * 1024 ** 2)
+    runner = DryRunRunner({"mkfs.xfs": mkfs_capture("xfs_too_small")})
+    with pytest.raises(StrataError) as err:
+        filesystem.check_mkfs(runner, [action])
+    assert err.value.msg == ("An xfs filesystem on /dev/vg/small (64M) would fail: mkfs.xfs refuses these settings: "
+                             "Filesystem must be larger than 300MB.")     # the usage text is left out
+    assert "nothing was changed" in err.value.hint
+    runner = DryRunRunner({"mkfs.xfs": mkfs_capture("xfs_bad_option")})
+    bad = filesystem.mkfs_action("xfs", "/dev/vg/a", options=["-b", "size=3000"], size=400 * 1024 ** 2)
+    with pytest.raises(StrataError, match="Invalid value 3000 for -b size option. Value must be a power of 2."):
+        filesystem.check_mkfs(runner, [bad])
+    runner = DryRunRunner({"mkfs.ext4": mkfs_capture("ext4_bad_option")})
+    with pytest.raises(StrataError, match="refuses these settings: Invalid filesystem option set: bogus$"):
+        filesystem.check_mkfs(runner, [filesystem.mkfs_action("ext4", "/dev/vg/b", options=["-O", "bogus"],
+                                                              size=16 * 1024 ** 2)])
+
+
+def test_check_mkfs_accepts_what_the_tools_accept_and_skips_unknown_sizes():
+    runner = DryRunRunner({"mkfs.xfs": mkfs_capture("xfs_ok"), "mkfs.ext4": mkfs_capture("ext4_ok")})
+    actions = [filesystem.mkfs_action("xfs", "/dev/vg/a", size=400 * 1024 ** 2),
+               filesystem.mkfs_action("ext4", "/dev/vg/b", size=16 * 1024 ** 2),
+               filesystem.mkfs_action("ext4", "/dev/vg/c"),          # size unknown: not checked
+               Action("something else", ["lvcreate", "x"])]
+    filesystem.check_mkfs(runner, actions)
+    assert [cmd[0] for cmd in runner.reads] == ["mkfs.xfs", "mkfs.ext4"]
+    # mke2fs rounds a block size that is not a power of two down instead of refusing it:
+    # the real run would too, so the dry run must not refuse it either
+    runner = DryRunRunner({"mkfs.ext4": mkfs_capture("ext4_bad_block")})
+    filesystem.check_mkfs(runner, [filesystem.mkfs_action("ext4", "/dev/vg/b", options=["-b", "3000"],
+                                                          size=16 * 1024 ** 2)])
+
+
+def test_check_mkfs_leaves_no_scratch_file(monkeypatch, tmp_path):
+    monkeypatch.setattr(filesystem.tempfile, "tempdir", str(tmp_path))
+    runner = DryRunRunner({"mkfs.xfs": mkfs_capture("xfs_ok")})
+    filesystem.check_mkfs(runner, [filesystem.mkfs_action("xfs", "/dev/vg/a", size=400 * 1024 ** 2)])
+    assert list(tmp_path.iterdir()) == []

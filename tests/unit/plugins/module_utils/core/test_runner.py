@@ -3,15 +3,21 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.strata.storage.plugins.module_utils.core import module_support
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
+from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import TOOL_ENV, Action, Runner
 
 
 class FakeModule:
-    def __init__(self, check_mode=False, results=None):
+    def __init__(self, check_mode=False, results=None, missing=()):
         self.check_mode = check_mode
+        self.missing = set(missing)
         self.calls = []
         self.results = results or {}
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return None if name in self.missing else "/usr/sbin/" + name
 
     def run_command(self, cmd, check_rc=False, environ_update=None, data=None, binary_data=False):
         self.calls.append((cmd, environ_update))
@@ -72,3 +78,133 @@ def test_file_actions_use_the_writer_and_are_skipped_in_check_mode():
     runner.execute(action, writer=lambda *a: written.append(a))
     assert written == [("/etc/lvm/profile/p.profile", "x", 0o644)]
     assert runner.actions == [{"description": "write profile", "path": "/etc/lvm/profile/p.profile"}]
+
+
+# --------------------------------------------------------------------------- missing tools
+
+def test_a_missing_tool_is_one_sentence_naming_its_package():
+    runner = Runner(FakeModule(missing=["lvm", "mkfs.xfs"]))
+    with pytest.raises(StrataError) as err:
+        runner.read(["lvm", "fullreport"])
+    assert err.value.msg == "lvm is not installed on this host: it comes with the lvm2 package"
+    assert "install lvm2 on the target" in err.value.hint
+    assert runner.reads == [] and runner.module.calls == []
+    with pytest.raises(StrataError, match="mkfs.xfs is not installed on this host: it comes with the xfsprogs"):
+        runner.execute(Action("mkfs", ["mkfs.xfs", "/dev/x"]))
+    with pytest.raises(StrataError, match="^frobnicate is not installed on this host$"):
+        Runner(FakeModule(missing=["frobnicate"])).read(["frobnicate"])
+
+
+def test_each_tool_is_looked_up_once():
+    module = FakeModule()
+    looked = []
+    module.get_bin_path = lambda name, required=False, opt_dirs=None: looked.append(name) or "/sbin/" + name
+    runner = Runner(module)
+    for _ in range(3):
+        runner.read(["lvm", "version"])
+    assert looked == ["lvm"]
+
+
+# --------------------------------------------------------------------------- rollback
+
+def _undoable(name):
+    return Action("create " + name, ["lvcreate", name], undo=Action("remove " + name, ["lvremove", name]))
+
+
+def test_rollback_undoes_what_this_call_created_newest_first():
+    module = FakeModule()
+    runner = Runner(module)
+    runner.execute(_undoable("a"))
+    runner.execute(Action("grow b", ["lvextend", "b"]))          # no undo: existed before
+    runner.execute(_undoable("c"))
+    assert runner.rollback() == (True, None)
+    assert [c for c, _ in module.calls][-2:] == [["lvremove", "c"], ["lvremove", "a"]]
+    assert [e["cmd"] for e in runner.rolled_back] == [["lvremove", "c"], ["lvremove", "a"]]
+    assert runner.undo_stack == []
+
+
+def test_rollback_stops_at_the_first_undo_that_fails():
+    module = FakeModule()
+    runner = Runner(module)
+    runner.execute(_undoable("a"))
+    runner.execute(_undoable("c"))
+    module.results["lvremove"] = (5, "", "  Logical volume vg/c in use.")
+    complete, error = runner.rollback()
+    assert not complete and "Logical volume vg/c in use." in error
+    assert runner.rolled_back == [{"description": "remove c", "cmd": ["lvremove", "c"],
+                                   "failed": "Logical volume vg/c in use."}]
+    assert [u.cmd for u in runner.undo_stack] == [["lvremove", "a"]]     # left alone, reported
+
+
+def test_check_mode_and_failed_actions_stack_nothing():
+    runner = Runner(FakeModule(check_mode=True))
+    runner.execute(_undoable("a"))
+    assert runner.undo_stack == []
+    runner = Runner(FakeModule(results={"lvcreate": (5, "", "no space")}))
+    with pytest.raises(StrataError):
+        runner.execute(_undoable("a"))
+    assert runner.undo_stack == []
+
+
+class AnsibleLikeModule(FakeModule):
+    """exit_json/fail_json end the module with SystemExit, as AnsibleModule's do."""
+    check_mode = False
+    _diff = False
+
+    def __init__(self, **kw):
+        FakeModule.__init__(self, **kw)
+        self.result = None
+
+    def warn(self, text):
+        pass
+
+    def exit_json(self, **result):
+        self.result = dict(result, failed=False)
+        raise SystemExit(0)
+
+    def fail_json(self, **result):
+        self.result = dict(result, failed=True)
+        raise SystemExit(1)
+
+
+def test_run_module_rolls_back_and_reports_on_failure():
+    module = AnsibleLikeModule(results={"mkfs.ext4": (1, "", "mkfs.ext4: I/O error")})
+
+    def body(mod, runner):
+        runner.execute(Action("create a PV on /dev/vdb", ["pvcreate", "/dev/vdb"],
+                              undo=Action("remove the label", ["pvremove", "/dev/vdb"])))
+        runner.execute(_undoable("vg/a"))
+        runner.execute(Action("make a filesystem", ["mkfs.ext4", "/dev/vg/a"]))
+
+    with pytest.raises(SystemExit):
+        module_support.run_module(module, body)
+    result = module.result
+    assert result["failed"] and "make a filesystem failed" in result["msg"]
+    assert "what this run had created was removed again: remove vg/a; remove the label" in result["msg"]
+    assert [e["cmd"] for e in result["rolled_back"]] == [["lvremove", "vg/a"], ["pvremove", "/dev/vdb"]]
+
+
+def test_run_module_after_success_undoes_nothing():
+    module = AnsibleLikeModule()
+
+    def body(mod, runner):
+        runner.execute(_undoable("vg/a"))
+        module_support.finish(mod, runner, Plan(actions=[1]))
+
+    with pytest.raises(SystemExit):
+        module_support.run_module(module, body)
+    assert not module.result["failed"] and "rolled_back" not in module.result
+    assert [c for c, _ in module.calls] == [["lvcreate", "vg/a"]]
+
+
+def test_run_module_rolls_back_after_an_unexpected_exception():
+    module = AnsibleLikeModule()
+
+    def body(mod, runner):
+        runner.execute(_undoable("vg/a"))
+        raise KeyError("a bug")
+
+    with pytest.raises(SystemExit):
+        module_support.run_module(module, body)
+    assert module.result["failed"] and module.result["msg"].startswith("internal error: KeyError")
+    assert [e["cmd"] for e in module.result["rolled_back"]] == [["lvremove", "vg/a"]]

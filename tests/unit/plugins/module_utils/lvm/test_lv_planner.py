@@ -391,7 +391,7 @@ def test_filesystem_on_existing_volume(state):
 
 def test_other_signature_needs_force(state):
     path = "/dev/capvg/linear"
-    with pytest.raises(StrataError, match="refusing to use /dev/capvg/linear as a xfs filesystem") as exc:
+    with pytest.raises(StrataError, match="refusing to use /dev/capvg/linear as an xfs filesystem") as exc:
         plan_lv(req(name="linear", filesystem={"type": "xfs"}), state, facts(fs(path, "ext4")))
     assert "ext4" in exc.value.msg
     plan = plan_lv(req(name="linear", filesystem={"type": "xfs", "force": True}), state, facts(fs(path, "ext4")))

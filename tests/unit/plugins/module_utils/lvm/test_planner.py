@@ -30,9 +30,9 @@ def inspector(**kinds):
         if kind == "missing":
             return DeviceInfo(path=path, realpath=path)
         if kind == "ext4":
-            info.signatures = ["holds a ext4 signature (filesystem)"]
+            info.signatures = ["holds an ext4 signature (filesystem)"]
         if kind == "lvm2":
-            info.signatures = ["holds a LVM2_member signature (raid)"]
+            info.signatures = ["holds an LVM2_member signature (raid)"]
         return info
     return inspect
 
@@ -104,7 +104,7 @@ def test_ext4_disk_refused_and_nothing_planned():
     with pytest.raises(StrataError) as err:
         plan_vg(VgRequest(name="data", devices=["/dev/vdb", "/dev/vdc"]), lvm_state("empty"),
                 inspector(vdc="ext4"))
-    assert "/dev/vdc holds a ext4 signature" in err.value.msg
+    assert "/dev/vdc holds an ext4 signature" in err.value.msg
     assert "/dev/vdb" not in err.value.details["refused"]
 
 

@@ -26,7 +26,7 @@ def inspector(**kinds):
     def inspect(path):
         info = DeviceInfo(path=path, realpath=path, exists=True, is_block=True, size=512 * MIB)
         if kinds.get(path) == "ext4":
-            info.signatures = ["holds a ext4 signature (filesystem)"]
+            info.signatures = ["holds an ext4 signature (filesystem)"]
         return info
     return inspect
 

@@ -104,10 +104,19 @@ def test_garbage_is_a_clear_error():
         lvm.parse_fullreport("WARNING: something\n{")
 
 
+@pytest.fixture(autouse=True)
+def _device_mapper_present(monkeypatch):
+    """The CI host has no device-mapper; these tests are about parsing."""
+    monkeypatch.setattr(lvm, "device_mapper_problem", lambda *a, **k: None)
+
+
 class FakeRunner:
     def __init__(self, responses):
         self.responses = list(responses)
         self.calls = []
+
+    def require_tool(self, name):
+        pass
 
     def read(self, cmd, ok_rcs=(0,), what=None):
         self.calls.append(cmd)
@@ -202,3 +211,46 @@ def test_pv_segment_maps_from_fullreport():
     names = {lv for _start, _size, lv in loop10.segments}
     assert names and all(not n.startswith("[") for n in names)
     assert names <= {lv.name for lv in state.lvs}
+
+
+def _tree(tmp_path, control=False, misc="", dm_module=False):
+    dev, proc, sysfs = tmp_path / "dev", tmp_path / "proc", tmp_path / "sys"
+    (dev / "mapper").mkdir(parents=True)
+    proc.mkdir()
+    (proc / "misc").write_text(misc)
+    if control:
+        (dev / "mapper" / "control").write_text("")
+    if dm_module:
+        (sysfs / "module" / "dm_mod").mkdir(parents=True)
+    return str(dev), str(proc), str(sysfs)
+
+
+def test_device_mapper_problem_tells_missing_module_from_missing_node(tmp_path, monkeypatch):
+    monkeypatch.undo()   # the real check, on fake /dev, /proc and /sys trees
+    ok = _tree(tmp_path / "ok", control=True)
+    assert lvm.device_mapper_problem(*ok) is None
+    no_kernel = _tree(tmp_path / "none", misc=" 58 loop-control\n183 hw_random\n")
+    reason, fix = lvm.device_mapper_problem(*no_kernel)
+    assert "no dm_mod module loaded" in reason and "modprobe dm_mod" in fix
+    container = _tree(tmp_path / "ctr", misc="236 device-mapper\n")
+    reason, fix = lvm.device_mapper_problem(*container)
+    assert "mapper/control is missing" in reason and "container" in reason
+    assert lvm.device_mapper_problem(*_tree(tmp_path / "mod", dm_module=True))[0].startswith("the kernel has")
+
+
+def test_read_state_without_device_mapper_fails_before_reading(tmp_path, monkeypatch):
+    """On a kernel without dm, `lvm fullreport` exits 0 with an empty report (measured on the
+    CI host); the modules used to plan a new VG from it. Now: one clear sentence, no read."""
+    monkeypatch.undo()
+    runner = FakeRunner([(0, '{"report": []}', "")])
+    with pytest.raises(StrataError) as err:
+        lvm.read_state(runner, dev_dir=_tree(tmp_path)[0], proc=str(tmp_path / "proc"), sysfs=str(tmp_path / "sys"))
+    assert "device-mapper is not available" in err.value.msg and runner.calls == []
+    assert "modprobe dm_mod" in err.value.hint
+
+
+def test_dev_entry_exists(tmp_path):
+    (tmp_path / "disk").mkdir()
+    (tmp_path / "null").symlink_to("/nonexistent")   # a dangling link is an entry too
+    assert lvm.dev_entry_exists("disk", str(tmp_path)) and lvm.dev_entry_exists("null", str(tmp_path))
+    assert not lvm.dev_entry_exists("data", str(tmp_path))

@@ -232,7 +232,7 @@ stage_k8s() {
     strata_activate "$STRATA_TOOLS_VENV"
     cd "$STRATA_ROOT" || return 1
     # two workers: each gets its own API stand-in (session fixture); most time is module start-up
-    run_logged "$STAGE_LOG" python -m pytest -p no:cacheprovider -q -rs -n 2 tests/k8s || rc=1
+    run_logged "$STAGE_LOG" python -m pytest -p no:cacheprovider -q -rs -n 2 tests/k8s tests/host || rc=1
     # pytest -q ends with "49 passed, 3 skipped in 118.13s" (no "=====" frame in quiet mode)
     local summary
     summary="$(strip_ansi "$STAGE_LOG" | grep -E '^(=+ )?[0-9]+ (passed|failed|skipped|errors?).* in [0-9.]+s' | tail -n 1)"

@@ -224,6 +224,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+rolled_back:
+  description:
+    - When a real run failed after it had created something, the undo of each thing this run
+      created (its new LVs, the VG it created or extended, the PV labels it made), newest first.
+      An entry with C(failed) stopped the rollback. See the LVM docs, "When a real run fails anyway".
+  returned: on failure, when something was undone
+  type: list
+  elements: dict
+  sample:
+    - {description: "remove logical volume data/db, which this run created", cmd: [lvremove, --yes, data/db]}
+    - {description: "remove volume group data, which this run created", cmd: [vgremove, data]}
+    - {description: "remove the LVM label this run put on /dev/vdb", cmd: [pvremove, /dev/vdb]}
 lv:
   description: The volume after the run (predicted in check mode); empty when absent.
   returned: always

@@ -126,6 +126,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+rolled_back:
+  description:
+    - When a real run failed after it had created something, the undo of each thing this run
+      created (its new LVs, the VG it created or extended, the PV labels it made), newest first.
+      An entry with C(failed) stopped the rollback. See the LVM docs, "When a real run fails anyway".
+  returned: on failure, when something was undone
+  type: list
+  elements: dict
+  sample:
+    - {description: "remove logical volume data/db, which this run created", cmd: [lvremove, --yes, data/db]}
+    - {description: "remove volume group data, which this run created", cmd: [vgremove, data]}
+    - {description: "remove the LVM label this run put on /dev/vdb", cmd: [pvremove, /dev/vdb]}
 snapshot:
   description: The snapshot after the run (predicted in check mode); C(state=absent) when gone.
   returned: always

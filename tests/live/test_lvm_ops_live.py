@@ -1,11 +1,12 @@
 # -*- coding: utf-8 -*-
-"""Snapshots, PV operations, repair and metadata restore against the VM's real lvm2 and kernel.
+"""Snapshots (classic and thin, merge, deferred merge, mounts) and PV operations (pvmove with
+progress, pvresize) against the VM's real lvm2 and kernel. (RAID repair and metadata restore
+are in the lvm_layout scenario.)
 
 Every scenario checks the real state with the tools (lvs, checksums of the data), not only
 our own reports, and re-plans after each change to prove idempotence."""
 from __future__ import annotations
 
-import datetime
 import hashlib
 import os
 import subprocess
@@ -15,7 +16,6 @@ import pytest
 
 from ansible_collections.strata.storage.plugins.module_utils.core import sizes
 from ansible_collections.strata.storage.plugins.module_utils.lvm import reader as lvm
-from ansible_collections.strata.storage.plugins.module_utils.lvm import metadata as meta
 from ansible_collections.strata.storage.plugins.module_utils.lvm import pv_planner as pvp
 from ansible_collections.strata.storage.plugins.module_utils.lvm import snapshot_planner as snap
 from ansible_collections.strata.storage.plugins.module_utils.core.devices import DeviceInspector
@@ -224,104 +224,3 @@ def test_pvmove_with_progress_and_pvresize_after_grow(runner, loops, vg_name):
     plan = pvp.plan_pv_resize(req, state)
     runner.execute_all(plan.actions)
     assert pvp.find_pv(lvm.read_state(runner), b).pe_count == plan.after["pe_count"] < pvp.find_pv(state, b).pe_count
-
-
-def test_raid1_leg_fails_repair_onto_spare(runner, loops, vg_name):
-    a, b, spare = loops(3, "128M")
-    legs = []
-    try:
-        for index, dev in enumerate((a, b)):
-            name = "%s_leg%d" % (vg_name, index)
-            # 1 MiB into the loop, so LVM does not see the PV label twice (loop and dm)
-            sectors = int(sh("blockdev", "--getsz", dev)) - 2048
-            sh("dmsetup", "create", name, "--table", "0 %d linear %s 2048" % (sectors, dev))
-            legs.append((name, sectors))
-        sh("udevadm", "settle")
-        devs = ["/dev/mapper/%s" % leg[0] for leg in legs]
-        make_vg(runner, vg_name, devs)
-        sh("lvcreate", "-q", "-y", "--type", "raid1", "-m", "1", "-L", "16M", "-n", "r1", vg_name, *devs)
-        lv = "/dev/%s/r1" % vg_name
-        sh("dd", "if=/dev/urandom", "of=%s" % lv, "bs=1M", "count=16", "oflag=direct", "status=none")
-        before = checksum(lv)
-        wait_for("initial sync", lambda: (lvm.read_state(runner).lv(vg_name, "r1").copy_percent or 0) >= 100)
-        # the second leg's disk dies: every I/O to it fails
-        name, sectors = legs[1]
-        sh("dmsetup", "suspend", name)
-        sh("dmsetup", "reload", name, "--table", "0 %d error" % sectors)
-        sh("dmsetup", "resume", name)
-        run("dd", "if=%s" % lv, "of=/dev/null", "bs=1M", "iflag=direct")     # let the kernel notice
-        sh("sh", "-c", "echo 3 > /proc/sys/vm/drop_caches")
-        assert checksum(lv) == before                                          # still readable from leg 0
-        state = lvm.read_state(runner)
-        hit = pvp.degraded_lvs(state, vg_name)
-        assert "r1" in hit, (hit, state.lv(vg_name, "r1"))
-        with pytest.raises(StrataError, match="name spare PVs"):
-            pvp.plan_repair(pvp.RepairRequest(vg=vg_name), state, DeviceInspector(runner).inspect)
-        plan = pvp.plan_repair(pvp.RepairRequest(vg=vg_name, spares=[spare]), state, DeviceInspector(runner).inspect)
-        assert [x.cmd[0] for x in plan.actions] == ["pvcreate", "vgextend", "lvconvert"]
-        runner.execute_all(plan.actions)
-        wait_for("resync onto the spare",
-                 lambda: (lvm.read_state(runner).lv(vg_name, "r1").copy_percent or 0) >= 100, limit=300)
-        state = lvm.read_state(runner)
-        assert spare in state.pvs_under(state.lv(vg_name, "r1"))
-        assert "r1" not in pvp.degraded_lvs(state, vg_name)
-        sh("sh", "-c", "echo 3 > /proc/sys/vm/drop_caches")
-        assert checksum(lv) == before
-        # the dead PV's label cannot be read: LVM lists it as missing; dropping it is explicit
-        assert state.vg(vg_name).missing_pv_count == 1
-        plan = pvp.plan_repair(pvp.RepairRequest(vg=vg_name, remove_missing=True), state, DeviceInspector(runner).inspect)
-        assert [x.cmd for x in plan.actions] == [["vgreduce", "--removemissing", vg_name]]
-        runner.execute_all(plan.actions)
-        assert lvm.read_state(runner).vg(vg_name).missing_pv_count == 0
-        assert pvp.plan_repair(pvp.RepairRequest(vg=vg_name, spares=[spare]), lvm.read_state(runner),
-                               DeviceInspector(runner).inspect).actions == []
-    finally:
-        run("vgremove", "-ff", "-y", vg_name)
-        for name, _sectors in legs:
-            run("dmsetup", "remove", "--retry", name)
-
-
-def test_metadata_backup_remove_restore(runner, check_runner, loops, vg_name):
-    folder = os.path.join(WORK, "meta-%s" % vg_name)
-    make_vg(runner, vg_name, loops(1))
-    sh("lvcreate", "-q", "-y", "-L", "8M", "-n", "keep", vg_name)
-    sh("dd", "if=/dev/urandom", "of=/dev/%s/keep" % vg_name, "bs=1M", "count=8", "oflag=direct", "status=none")
-    before = checksum("/dev/%s/keep" % vg_name)
-    req = meta.BackupRequest(vg=vg_name, folder=folder, retention=2)
-
-    def backup(now):
-        plan = meta.plan_backup(req, lvm.read_state(runner), meta.read_backups(folder, vg_name), now)
-        runner.execute_all(plan.actions)
-        return plan
-    t0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
-    first = backup(t0)
-    assert first.after["new_backup"] and os.path.exists(first.after["new_backup"])
-    assert backup(t0 + datetime.timedelta(seconds=1)).actions == []              # same seqno: skipped
-    listed = meta.read_backups(folder, vg_name)
-    assert listed[0]["seqno"] == lvm.read_state(runner).vg(vg_name).seqno and listed[0]["lvs"]["keep"]["visible"]
-    # retention: three changes, three backups, two kept
-    for index in range(3):
-        sh("lvcreate", "-q", "-y", "-L", "4M", "-n", "t%d" % index, vg_name)
-        backup(t0 + datetime.timedelta(minutes=index + 1))
-    sh("lvremove", "-q", "-y", *["%s/t%d" % (vg_name, index) for index in range(3)])
-    ours = [b for b in meta.read_backups(folder, vg_name) if b["ours"]]
-    assert len(ours) == 2 and not os.path.exists(first.after["new_backup"])
-    # restore an old state: the LV removed after the first backup comes back with its data
-    backup(t0 + datetime.timedelta(minutes=10))         # the current state, with `keep`
-    sh("lvremove", "-q", "-y", "%s/keep" % vg_name)
-    rreq = meta.RestoreRequest(vg=vg_name, folder=folder, backup="latest")
-    chosen = meta.choose_backup(rreq, meta.read_backups(folder, vg_name))
-    assert chosen["lvs"]["keep"]["visible"]
-    state = lvm.read_state(runner)
-    check_runner.read(meta.restore_cmd(chosen, vg_name, meta.needs_force(chosen, state, vg_name), test=True))
-    with pytest.raises(StrataError, match="allow_restore"):
-        meta.plan_restore(rreq, state, chosen)
-    rreq.allow_restore = True
-    plan = meta.plan_restore(rreq, state, chosen)
-    assert [a.cmd[0] for a in plan.actions] == ["vgcfgrestore", "vgchange"]
-    runner.execute_all(plan.actions)
-    state = lvm.read_state(runner)
-    assert state.lv(vg_name, "keep") is not None and state.lv(vg_name, "keep").active
-    assert checksum("/dev/%s/keep" % vg_name) == before
-    assert meta.plan_restore(rreq, state, chosen).actions == []                 # already matches
-    run("rm", "-rf", folder)

@@ -622,6 +622,7 @@ def _plan_existing(req, state, vg, lv, pvs, pv_names, fs_facts, plan):
             plan.notes.append("%s is %s, already more than %s (about %s); a relative size never shrinks a volume" % (
                 full, sizes.human(lv.size), req.size.text, sizes.human(want)))
         elif verdict == sizes.GROW:
+            _check_resizable_origin(state, lv, full, verdict)
             if not lv.is_thin_volume:
                 _check_room(req, vg, pvs, growth_footprint(want - lv.size, layout), layout, "growing")
             size_after = want
@@ -629,6 +630,8 @@ def _plan_existing(req, state, vg, lv, pvs, pv_names, fs_facts, plan):
                 plan.add(remember)
             plan.add(_grow_action(req, lv, want, info, pv_names, plan))
         elif verdict == sizes.SHRINK:
+            if req.shrink:
+                _check_resizable_origin(state, lv, full, verdict)
             size_after = want
             plan.add(_shrink_action(req, lv, want, info))
     if req.filesystem is not None:
@@ -645,6 +648,23 @@ def _plan_existing(req, state, vg, lv, pvs, pv_names, fs_facts, plan):
     if not will_be_active:
         after["open"] = False
     plan.after = after
+
+
+def _check_resizable_origin(state, lv, full, verdict):
+    """lvresize refuses an active origin of classic snapshots ("Snapshot origin volumes can be
+    resized only while inactive", lvm2 lv_manip.c), after planning said yes: refuse first.
+    Thin snapshots are independent volumes and do not count."""
+    if not lv.active:
+        return
+    classic = sorted(s.name for s in state.lvs_of(lv.vg_name, hidden=True) if s.origin == lv.name and not s.is_thin_volume)
+    if classic:
+        raise StrataError(
+            "logical volume %s is the origin of classic snapshot%s %s, and LVM %ss a snapshot origin only while "
+            "it is inactive" % (full, "s" if len(classic) > 1 else "", ", ".join(classic),
+                                "grow" if verdict == sizes.GROW else "shrink"),
+            hint="nothing was changed; remove %s first (or merge %s), or unmount and deactivate %s (active: false) "
+                 "and resize it without its filesystem" % (
+                     "the snapshots" if len(classic) > 1 else "the snapshot", "them" if len(classic) > 1 else "it", full))
 
 
 def _grow_action(req, lv, want, info, pv_names, plan):

@@ -55,7 +55,8 @@ def fake_device(path, kind):
 
 def run_case(module_main, case, monkeypatch, files=None):
     """Run the module for a case; return (result, failed, changing commands run, reads)."""
-    report = lvm_fixture_text(case["fixture"] + ".json")
+    # drop_lvs: the captured state after `lvremove` of those LVs (see fixtures.without_lvs)
+    report = lvm_fixture_text(case["fixture"] + ".json", drop_lvs=case.get("drop_lvs") or ())
     ran, reads = [], []
 
     def run_command(self, cmd, check_rc=False, environ_update=None, data=None, binary_data=False, **kw):

@@ -29,6 +29,17 @@ def state():
     return lvm_state("lv_types")
 
 
+# lv_types after `lvremove capvg/linear_snap`: linear is then no snapshot origin, which LVM
+# resizes while active (with an active classic snapshot it refuses, see
+# test_resizing_an_active_snapshot_origin_is_refused)
+PLAIN = ("linear_snap",)
+
+
+@pytest.fixture(scope="module")
+def plain():
+    return lvm_state("lv_types", drop_lvs=PLAIN)
+
+
 def req(**params):
     params.setdefault("vg", "capvg")
     return request_from_params(params)
@@ -208,7 +219,8 @@ def test_layout_conversion_refused(state, name, params, message):
 
 # ------------------------------------------------------------------ grow
 
-def test_grow_absolute_with_mounted_filesystem(state):
+def test_grow_absolute_with_mounted_filesystem(plain):
+    state = plain
     info = fs("/dev/capvg/linear", "ext4", mounted="/srv")
     plan = plan_lv(req(name="linear", size="100M"), state, facts(info))
     assert cmds(plan) == [["lvextend", "--resizefs", "--size", "102400k", "capvg/linear"]]
@@ -227,7 +239,8 @@ def test_grow_raid_rounds_to_data_stripes_and_checks_room(state):
         plan_lv(req(name="mirror", size="1G"), state, {})
 
 
-def test_grow_forms_need_grow_true(state):
+def test_grow_forms_need_grow_true(plain):
+    state = plain
     for size in ("+8M", "100%FREE", "50%VG"):
         plan = plan_lv(req(name="linear", size=size), state, {})
         assert plan.actions == [] and plan.notes, size
@@ -246,7 +259,7 @@ def test_grow_forms_need_grow_true(state):
 
 def _applied(plan, state):
     """The state after a relative grow plan ran: the LV has the new size and its tag."""
-    after = lvm_state("lv_types")
+    after = lvm_state("lv_types", drop_lvs=PLAIN)
     lv = after.lv("capvg", plan.after["name"])
     grown, lv.size = plan.after["size"] - lv.size, plan.after["size"]
     after.vgs["capvg"].free -= grown
@@ -260,7 +273,7 @@ def _applied(plan, state):
 
 
 def test_plus_size_grows_once_and_is_idempotent_after():
-    state = lvm_state("lv_types")
+    state = lvm_state("lv_types", drop_lvs=PLAIN)
     room = state.vg("capvg").free                     # linear: any PV's free extents
     plan = plan_lv(req(name="linear", size="+10M", grow=True), state, {})
     tag = "strata.grow.%d.%d.%d" % (40 * MIB, room, 52 * MIB)
@@ -281,7 +294,7 @@ def test_plus_size_grows_once_and_is_idempotent_after():
 
 
 def test_plus_size_starts_a_new_base_after_a_resize_by_other_means():
-    state = lvm_state("lv_types")
+    state = lvm_state("lv_types", drop_lvs=PLAIN)
     lv = state.lv("capvg", "linear")
     lv.tags = ["strata.grow.%d.0.%d" % (20 * MIB, 40 * MIB + 8 * MIB)]   # it was left at 48M, is 40M now
     plan = plan_lv(req(name="linear", size="+10M", grow=True), state, {})
@@ -292,7 +305,7 @@ def test_plus_size_starts_a_new_base_after_a_resize_by_other_means():
 
 @pytest.mark.parametrize("tag", ["strata.grow.x.1.2", "strata.grow.1.2", "other.tag"])
 def test_foreign_or_malformed_tags_are_not_a_memo(tag):
-    state = lvm_state("lv_types")
+    state = lvm_state("lv_types", drop_lvs=PLAIN)
     state.lv("capvg", "linear").tags = [tag]
     assert grow_memo(state.lv("capvg", "linear")) is None
     plan = plan_lv(req(name="linear", size="+10M", grow=True), state, {})
@@ -300,7 +313,7 @@ def test_foreign_or_malformed_tags_are_not_a_memo(tag):
 
 
 def test_share_of_free_grows_once_from_the_room_it_first_saw():
-    state = lvm_state("lv_types")
+    state = lvm_state("lv_types", drop_lvs=PLAIN)
     room = state.vg("capvg").free
     plan = plan_lv(req(name="linear", size="50%FREE", grow=True), state, {})
     half = (room // EXT) // 2 * EXT
@@ -312,7 +325,8 @@ def test_share_of_free_grows_once_from_the_room_it_first_saw():
     assert more.after["size"] == 40 * MIB + int(room // EXT * 0.75) * EXT
 
 
-def test_grow_into_free_is_computed_and_stops_when_full(state):
+def test_grow_into_free_is_computed_and_stops_when_full(plain):
+    state = plain
     plan = plan_lv(req(name="linear", size="100%FREE", grow=True), state, {})
     assert cmds(plan) == [["lvextend", "--size", "%dk" % ((40 * MIB + state.vg("capvg").free) // 1024), "capvg/linear"]]
     plan = plan_lv(req(name="linear", size="100%FREE", grow=True, pvs=["/dev/loop0"]), state, {})
@@ -320,7 +334,7 @@ def test_grow_into_free_is_computed_and_stops_when_full(state):
     # raid1: both images grow on their own PV: the second largest free area (loop3: 476M) limits it
     plan = plan_lv(req(name="mirror", size="100%FREE", grow=True), state, {})
     assert plan.after["size"] == 32 * MIB + 476 * MIB
-    full = lvm_state("lv_types")
+    full = lvm_state("lv_types", drop_lvs=PLAIN)
     full.vgs["capvg"].free_count = 0
     full.vgs["capvg"].free = 0
     for pv in full.pvs:
@@ -353,12 +367,14 @@ def test_shrink_refused_without_flag(state):
     (fs("/dev/capvg/linear", "swap"), "only ext2/3/4 filesystems can be checked"),
     (None, "is not active"),
 ])
-def test_shrink_refused_when_the_content_may_not_fit(state, info, message):
+def test_shrink_refused_when_the_content_may_not_fit(plain, info, message):
+    state = plain
     with pytest.raises(StrataError, match=message):
         plan_lv(req(name="linear", size="20M", shrink=True), state, facts(info) if info else {})
 
 
-def test_shrink_ext4_and_blank(state):
+def test_shrink_ext4_and_blank(plain):
+    state = plain
     plan = plan_lv(req(name="linear", size="21M", shrink=True), state,
                    facts(fs("/dev/capvg/linear", "ext4", min_size=10 * MIB)))
     assert cmds(plan) == [["lvreduce", "--yes", "--resizefs", "--size", "24576k", "capvg/linear"]]
@@ -410,7 +426,8 @@ def test_filesystem_on_inactive_volume_refused():
         plan_lv(req(name="linear", filesystem={"type": "ext4"}), state, {})
 
 
-def test_grow_then_mkfs_order(state):
+def test_grow_then_mkfs_order(plain):
+    state = plain
     path = "/dev/capvg/linear"
     plan = plan_lv(req(name="linear", size="64M", filesystem={"type": "ext4"}), state, facts(fs(path)))
     assert cmds(plan) == [["lvextend", "--size", "65536k", "capvg/linear"], ["mkfs.ext4", path]]
@@ -432,7 +449,8 @@ def test_activate_and_deactivate(state):
         plan_lv(req(name="linear", active=False), open_state, {})
 
 
-def test_rename(state):
+def test_rename(plain):
+    state = plain
     plan = plan_lv(req(name="renamed", rename_from="linear", size="48M"), state,
                    facts(fs("/dev/capvg/linear", "ext4")))
     assert cmds(plan) == [["lvrename", "capvg", "linear", "renamed"],
@@ -500,3 +518,17 @@ def test_request_from_params_defaults():
     assert r.filesystem.options == ["-m", "1"] and r.filesystem.force is False
     assert r.stripe_size is None and r.pvs == []
     assert sizes.parse_size("8M").bytes == 8 * MIB
+
+
+def test_resizing_an_active_snapshot_origin_is_refused(state):
+    """lvm2 refuses to resize an active origin of a classic snapshot ("Snapshot origin volumes
+    can be resized only while inactive", seen on the VM), after planning: refused first."""
+    for params, word in (({"size": "60M"}, "grows"), ({"size": "20M", "shrink": True}, "shrinks")):
+        with pytest.raises(StrataError) as err:
+            plan_lv(req(name="linear", **params), state, {})
+        assert "origin of classic snapshot linear_snap, and LVM %s a snapshot origin only while it is inactive" % word \
+            in err.value.msg
+        assert "nothing was changed" in err.value.hint
+    # a thin snapshot is an independent volume: its origin grows while active
+    plan = plan_lv(req(name="thin1", size="200M"), state, {})
+    assert cmds(plan) == [["lvextend", "--size", "204800k", "capvg/thin1"]]

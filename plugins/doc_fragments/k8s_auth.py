@@ -101,12 +101,12 @@ options:
     type: bool
   impersonate_user:
     description:
-      - User to act as (E(K8S_AUTH_IMPERSONATE_USER)): the C(Impersonate-User) header. The
-        credentials need RBAC permission to impersonate.
+      - User to act as (E(K8S_AUTH_IMPERSONATE_USER)), sent as the C(Impersonate-User) header.
+        The credentials need RBAC permission to impersonate.
     type: str
   impersonate_groups:
     description:
-      - Groups to act as (E(K8S_AUTH_IMPERSONATE_GROUPS), comma-separated): one
+      - Groups to act as (E(K8S_AUTH_IMPERSONATE_GROUPS), comma-separated), one
         C(Impersonate-Group) header each.
     type: list
     elements: str

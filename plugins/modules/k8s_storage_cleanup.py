@@ -19,11 +19,11 @@ description:
     RV(refused). The delete request carries DeleteOptions preconditions on the uid and
     resourceVersion it read, so the API server also refuses it (409) if the object changes
     between that read and the delete.
-  - A PVC that a pod keeps in use at delete time is refused: a pod that has not finished, or a
-    pod scheduled to a node that names it, finished or not (Kubernetes keeps such a claim, with
-    the C(kubernetes.io/pvc-protection) finalizer, until the pod is deleted; deleting it would
-    only mark it). Pods are listed once per namespace of the given PVCs, or once for the whole
-    cluster when there are more than 10 namespaces.
+  - A PVC that a pod keeps in use at delete time is refused. That is a pod that has not
+    finished, or a pod scheduled to a node that names it, finished or not (Kubernetes keeps
+    such a claim, with the C(kubernetes.io/pvc-protection) finalizer, until the pod is deleted;
+    deleting it would only mark it). Pods are listed once per namespace of the given PVCs, or
+    once for the whole cluster when there are more than 10 namespaces.
   - Deleting is asynchronous when an object has finalizers (it stays, with a
     C(deletionTimestamp), until its controller removes them). With O(wait), the module returns
     once every deleted object is gone; those still there after O(wait_timeout) are returned in

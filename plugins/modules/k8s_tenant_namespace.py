@@ -21,16 +21,16 @@ description:
   - A Role and RoleBinding C(strata-tenant) giving the tenant's group what it needs in the namespace.
   - NetworkPolicies C(strata-default-deny) (ingress, and egress with O(deny_egress)) and
     C(strata-allow-tenant-traffic) (traffic within the namespace and from O(allowed_namespaces)).
-  - O(state=absent) removes the tenant in this order, so that no volume escapes being kept -
-    1. a ResourceQuota C(strata-tenant-closing) with C(persistentvolumeclaims: 0) stops new claims
-    (the module waits until the API server enforces it);
-    2. claims not bound yet are deleted (they hold no data; a volume provisioned for one later
-    would otherwise go with the namespace);
-    3. every PersistentVolume bound to one of its claims whose reclaim policy is C(Delete) is
+  - "O(state=absent) removes the tenant in this order, so that no volume escapes being kept.
+    (1) A ResourceQuota C(strata-tenant-closing) with C(persistentvolumeclaims: 0) stops new
+    claims (the module waits until the API server enforces it).
+    (2) Claims not bound yet are deleted (they hold no data; a volume provisioned for one later
+    would otherwise go with the namespace).
+    (3) Every PersistentVolume bound to one of its claims whose reclaim policy is C(Delete) is
     switched to C(Retain), so the PV and its data survive as C(Released), unless
-    O(delete_volumes=true); the kept PVs are returned;
-    4. the namespace is deleted. Deletion is asynchronous - the namespace is C(Terminating) until
-    Kubernetes has removed everything in it; O(wait) waits for that.
+    O(delete_volumes=true); the kept PVs are returned.
+    (4) The namespace is deleted. Deletion is asynchronous: the namespace is C(Terminating) until
+    Kubernetes has removed everything in it; O(wait) waits for that."
   - A namespace that is already C(Terminating) is left alone - O(state=absent) reports no change
     (and waits with O(wait)), O(state=present) fails saying so, since nothing can be created in
     it.
@@ -353,6 +353,29 @@ def _wait_quota_enforced(executor, ns, timeout=30):
         delay = min(delay * 2, 2)
 
 
+def _keep_volume(executor, pv, ns):
+    """Switch one PV to reclaim policy Retain: first on the listed object, after a conflict (409)
+    on a fresh read. Returns the plan, or None when the PV is gone."""
+    pv_spec = KINDS["PersistentVolume"]
+    attempts = []
+
+    def keep():
+        live = executor.get(pv_spec, pv["metadata"]["name"]) if attempts else pv
+        attempts.append(live)
+        if live is None:
+            return None
+        plan = plan_object(pv_spec, {"metadata": {"name": pv["metadata"]["name"]},
+                                     "spec": {"persistentVolumeReclaimPolicy": "Retain"}}, live)
+        claim = pv["spec"].get("claimRef") or {}
+        for step in plan.steps:
+            step.description = "keep PV %s of claim %s/%s: reclaim policy Delete -> Retain" % (
+                pv["metadata"]["name"], ns, claim.get("name"))
+        executor.apply_all([plan])
+        return plan
+
+    return retry_on_conflict(keep, "PV %s" % pv["metadata"]["name"], executor.notes)
+
+
 def absent(module, executor, params):
     ns = params["name"]
     nothing = {"kept_volumes": [], "deleted_volumes": []}
@@ -406,23 +429,7 @@ def absent(module, executor, params):
         deleted_report = [pv_summary(pv) for pv in to_patch]
     else:
         for pv in to_patch:
-            listed = [pv]
-
-            def keep(pv=pv, listed=listed):
-                # the first attempt works on the listed object; after a conflict, on a fresh read
-                live = listed.pop() if listed else executor.get(pv_spec, pv["metadata"]["name"])
-                if live is None:
-                    return None
-                plan = plan_object(pv_spec, {"metadata": {"name": pv["metadata"]["name"]},
-                                             "spec": {"persistentVolumeReclaimPolicy": "Retain"}}, live)
-                claim = pv["spec"].get("claimRef") or {}
-                for step in plan.steps:
-                    step.description = "keep PV %s of claim %s/%s: reclaim policy Delete -> Retain" % (
-                        pv["metadata"]["name"], ns, claim.get("name"))
-                executor.apply_all([plan])
-                return plan
-
-            plan = retry_on_conflict(keep, "PV %s" % pv["metadata"]["name"], executor.notes)
+            plan = _keep_volume(executor, pv, ns)
             if plan is not None:
                 plans.append(plan)
                 kept_report.append(pv_summary(pv, policy="Delete"))

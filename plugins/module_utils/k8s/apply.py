@@ -1040,8 +1040,8 @@ def _plan_class(executor, params, spec, build_desired):
     if params["state"] == "absent":
         plans = [plan_object(spec, {"metadata": {"name": name}}, live, state="absent")]
         if live and ((live.get("metadata") or {}).get("annotations") or {}).get(spec.default_annotation) == "true":
-            warnings.append("%s was the default %s; there is none now unless another is marked" % (spec.what(name),
-                                                                                                  spec.kind))
+            warnings.append("%s was the default %s; there is none now unless another is marked"
+                            % (spec.what(name), spec.kind))
         return plans, warnings
     desired = build_desired(params, live)
     main = plan_object(spec, desired, live, recreate=params["recreate"])

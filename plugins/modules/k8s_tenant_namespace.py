@@ -376,6 +376,25 @@ def _keep_volume(executor, pv, ns):
     return retry_on_conflict(keep, "PV %s" % pv["metadata"]["name"], executor.notes)
 
 
+def _delete_namespace(executor, live_ns, params):
+    """Delete the namespace with uid/resourceVersion preconditions; after a conflict (someone
+    changed it since it was read) read it again, check it is still ours, and try again."""
+    ns = params["name"]
+    attempts = []
+
+    def delete():
+        live = executor.get(KINDS["Namespace"], ns) if attempts else live_ns
+        attempts.append(live)
+        if live is None or _terminating_since(live):
+            return None
+        _check_owner(ns, live, params)
+        plan = plan_object(KINDS["Namespace"], {"metadata": {"name": ns}}, live, state="absent")
+        executor.apply_all([plan])
+        return plan
+
+    return retry_on_conflict(delete, "namespace %s" % ns, executor.notes)
+
+
 def absent(module, executor, params):
     ns = params["name"]
     nothing = {"kept_volumes": [], "deleted_volumes": []}
@@ -434,8 +453,9 @@ def absent(module, executor, params):
                 plans.append(plan)
                 kept_report.append(pv_summary(pv, policy="Delete"))
     # 4. the namespace; the namespace controller deletes what is in it
-    plans.append(plan_object(KINDS["Namespace"], {"metadata": {"name": ns}}, live_ns, state="absent"))
-    executor.apply_all(plans[-1:])
+    plan = _delete_namespace(executor, live_ns, params)
+    if plan is not None:
+        plans.append(plan)
     if params["wait"] and not module.check_mode:
         executor.wait_gone(KINDS["Namespace"].path(ns), "namespace %s" % ns, params["wait_timeout"], params["wait_sleep"])
     return plans, before, {}, {"kept_volumes": kept_report, "deleted_volumes": deleted_report}

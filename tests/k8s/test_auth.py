@@ -105,7 +105,11 @@ def assert_one_clear_sentence(msg):
     assert len(msg) < 400, msg
 
 
-def test_first_contact_errors_name_cause_and_fix(standin, ansible_run, tmp_path):
+def test_first_contact_errors_name_cause_and_fix(standin, standin_tls, ansible_run, tmp_path):
+    """Each first contact that goes wrong, one task each: the server unreachable (the info and
+    cleanup modules used to end in an uncaught urllib3 exception), a kubeconfig path that does
+    not exist (named, with where it came from), host without credentials (what is missing), TLS
+    without the CA, a wrong token."""
     port = closed_port()
     missing = str(tmp_path / "no-such-dir" / "kubeconfig")
     tasks = [
@@ -119,6 +123,10 @@ def test_first_contact_errors_name_cause_and_fix(standin, ansible_run, tmp_path)
         ("missing kubeconfig from env", "strata.storage.k8s_tenant_namespace", {"name": "x"},
          {"K8S_AUTH_KUBECONFIG": missing}),
         ("host without credentials", "strata.storage.k8s_storage_info", {"host": standin.url}, {"HOME": str(tmp_path)}),
+        ("tls without ca", "strata.storage.k8s_storageclass",
+         {"name": "tls", "provisioner": "topolvm.io", "host": standin_tls.url, "api_key": standin_tls.token}, None),
+        ("wrong token", "strata.storage.k8s_storageclass",
+         {"name": "x", "provisioner": "topolvm.io", "host": standin.url, "api_key": "wrong-token"}, None),
     ]
     result = ansible_run(playbook(tasks))
     for name in ("unreachable info", "unreachable cleanup", "unreachable class"):
@@ -140,15 +148,37 @@ def test_first_contact_errors_name_cause_and_fix(standin, ansible_run, tmp_path)
     for option in ("api_key", "client_cert", "username", "kubeconfig"):
         assert option in res["msg"]
     assert_one_clear_sentence(res["msg"])
-    assert standin.requests() == []
+    res = result.result("tls without ca")
+    assert res["failed"] is True
+    assert res["msg"].startswith("cannot reach the Kubernetes API server at %s: its TLS certificate could not be "
+                                 "verified" % standin_tls.url), res["msg"]
+    assert "ca_cert" in res["msg"]
+    assert_one_clear_sentence(res["msg"])
+    res = result.result("wrong token")
+    assert res["failed"] is True
+    assert res["msg"].startswith("reading StorageClass x: API answered 401")
+    assert "rejected the credentials" in res["msg"]
+    assert "wrong-token" not in json.dumps(result.records)
+    assert [r["path"] for r in standin.requests()] == ["/apis/storage.k8s.io/v1/storageclasses/x"]  # the 401 only
 
 
-def test_proxy_impersonation_basic_auth_and_dict_kubeconfig(standin, ansible_run, proxy):
+def test_connection_options_as_kubernetes_core_names_them(standin, standin_tls, ansible_run, proxy):
+    """proxy, no_proxy, proxy_headers, impersonation, basic auth, a dict kubeconfig, the
+    K8S_AUTH_* variables (both spellings of the TLS ones), and token + CA over TLS."""
     base = {"host": standin.url, "api_key": standin.token}
 
     def sc(name, **extra):
         return dict(base, name=name, provisioner="topolvm.io", **extra)
 
+    tls = standin_tls
+    tls_env = {
+        "a": {"K8S_AUTH_HOST": tls.url, "K8S_AUTH_API_KEY": tls.token, "K8S_AUTH_SSL_CA_CERT": tls.ca_cert,
+              "K8S_AUTH_CERT_FILE": tls.client_cert, "K8S_AUTH_KEY_FILE": tls.client_key},
+        "b": {"K8S_AUTH_HOST": tls.url, "K8S_AUTH_API_KEY": tls.token, "K8S_AUTH_CA_CERT": tls.ca_cert,
+              "K8S_AUTH_CLIENT_CERT": tls.client_cert, "K8S_AUTH_CLIENT_KEY": tls.client_key},
+        "c": {"K8S_AUTH_HOST": tls.url, "K8S_AUTH_API_KEY": tls.token, "K8S_AUTH_VERIFY_SSL": "no"},
+        "d": {"K8S_AUTH_HOST": tls.url, "K8S_AUTH_API_KEY": tls.token, "K8S_AUTH_VALIDATE_CERTS": "false"},
+    }
     kubeconfig = json.loads(open(standin.kubeconfig).read())
     tasks = [
         ("proxy", "strata.storage.k8s_storageclass",
@@ -166,7 +196,11 @@ def test_proxy_impersonation_basic_auth_and_dict_kubeconfig(standin, ansible_run
          {"K8S_AUTH_HOST": standin.url, "K8S_AUTH_API_KEY": standin.token, "K8S_AUTH_PROXY": proxy.url,
           "K8S_AUTH_PROXY_HEADERS_PROXY_BASIC_AUTH": "eu:ep", "K8S_AUTH_IMPERSONATE_USER": "bob",
           "K8S_AUTH_IMPERSONATE_GROUPS": "g1,g2"}),
-    ]
+        ("token and ca", "strata.storage.k8s_storageclass",
+         {"name": "tls", "provisioner": "topolvm.io", "host": tls.url, "api_key": tls.token, "ca_cert": tls.ca_cert},
+         None),
+    ] + [("tls %s" % n, "strata.storage.k8s_storageclass", {"name": "tls-%s" % n, "provisioner": "topolvm.io"}, env)
+         for n, env in sorted(tls_env.items())]
     result = ansible_run(playbook(tasks))
     for name, dummy, dummy, dummy in tasks:
         res = result.result(name)
@@ -193,30 +227,10 @@ def test_proxy_impersonation_basic_auth_and_dict_kubeconfig(standin, ansible_run
         assert request["headers"].get("impersonate-group") == ["g1", "g2"]
         assert request["headers"].get("via") == "1.1 strata-test-proxy"
     assert any(e["proxy_authorization"] == "Basic ZXU6ZXA=" for e in proxy.log if "from-env" in e["url"])
-    # secrets never in the output: the token, the password, the dict kubeconfig's token
-    text = result.stdout + result.stderr + json.dumps(result.records)
-    assert standin.token not in text and standin.basic[1] not in text
-
-
-def test_tls_options_from_the_environment(standin_tls, ansible_run):
-    """K8S_AUTH_SSL_CA_CERT, K8S_AUTH_CERT_FILE/KEY_FILE and K8S_AUTH_VERIFY_SSL, as
-    kubernetes.core reads them (and the K8S_AUTH_CA_CERT / CLIENT_CERT / CLIENT_KEY /
-    VALIDATE_CERTS spellings of the option names)."""
-    standin = standin_tls
-    env_a = {"K8S_AUTH_HOST": standin.url, "K8S_AUTH_API_KEY": standin.token,
-             "K8S_AUTH_SSL_CA_CERT": standin.ca_cert, "K8S_AUTH_CERT_FILE": standin.client_cert,
-             "K8S_AUTH_KEY_FILE": standin.client_key}
-    env_b = {"K8S_AUTH_HOST": standin.url, "K8S_AUTH_API_KEY": standin.token,
-             "K8S_AUTH_CA_CERT": standin.ca_cert, "K8S_AUTH_CLIENT_CERT": standin.client_cert,
-             "K8S_AUTH_CLIENT_KEY": standin.client_key}
-    env_c = {"K8S_AUTH_HOST": standin.url, "K8S_AUTH_API_KEY": standin.token, "K8S_AUTH_VERIFY_SSL": "no"}
-    env_d = {"K8S_AUTH_HOST": standin.url, "K8S_AUTH_API_KEY": standin.token, "K8S_AUTH_VALIDATE_CERTS": "false"}
-    tasks = [("tls %s" % n, "strata.storage.k8s_storageclass", {"name": "tls-%s" % n, "provisioner": "topolvm.io"}, env)
-             for n, env in (("a", env_a), ("b", env_b), ("c", env_c), ("d", env_d))]
-    result = ansible_run(playbook(tasks))
-    for name, dummy, dummy, dummy in tasks:
-        res = result.result(name)
-        assert res.get("failed") is not True and res["changed"] is True, (name, res)
-    certs = dict((r["body"]["metadata"]["name"], r["headers"].get("client-cert")) for r in standin.requests()
+    # the client certificate from K8S_AUTH_CERT_FILE/KEY_FILE (or CLIENT_CERT/CLIENT_KEY) was presented
+    certs = dict((r["body"]["metadata"]["name"], r["headers"].get("client-cert")) for r in tls.requests()
                  if r["method"] == "POST")
-    assert certs == {"tls-a": "strata-client", "tls-b": "strata-client", "tls-c": None, "tls-d": None}
+    assert certs == {"tls": None, "tls-a": "strata-client", "tls-b": "strata-client", "tls-c": None, "tls-d": None}
+    # secrets never in the output: the tokens, the password
+    text = result.stdout + result.stderr + json.dumps(result.records)
+    assert standin.token not in text and standin.basic[1] not in text and tls.token not in text

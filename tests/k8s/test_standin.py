@@ -651,3 +651,85 @@ def test_scale_5000_pvs_and_pvcs_listed_in_pages_of_500(standin, api):
     print("\nstand-in scale: seeded 10,200 objects in %.2fs, listed 10,000 in 20 requests in %.2fs"
           % (seeded - started, listed - seeded))
     assert seeded - started < 10
+
+
+# --- rules taken from the real server (each cited in the README) ------------------------------
+
+
+def test_omitempty_drops_empty_maps_and_lists_of_built_in_kinds_only(standin, api):
+    storage = client.StorageV1Api(api)
+    created = storage.create_storage_class({"metadata": {"name": "e", "labels": {}}, "provisioner": "p.io",
+                                            "parameters": {}, "mountOptions": []}, _preload_content=False)
+    body = json.loads(created.data)
+    assert "parameters" not in body and "mountOptions" not in body and "labels" not in body["metadata"]
+    policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "n"},
+              "spec": {"podSelector": {}, "ingress": []}}
+    client.CoreV1Api(api).create_namespace({"metadata": {"name": "np"}})
+    stored = client.NetworkingV1Api(api).create_namespaced_network_policy("np", policy, _preload_content=False)
+    spec = json.loads(stored.data)["spec"]
+    assert spec["podSelector"] == {} and "ingress" not in spec        # a struct stays, a list goes
+    custom = client.CustomObjectsApi(api).create_cluster_custom_object(VSC_GROUP, VSC_VERSION, VSC_PLURAL, {
+        "apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshotClass", "metadata": {"name": "v"},
+        "driver": "d.io", "deletionPolicy": "Delete", "parameters": {}})
+    assert custom["parameters"] == {}                                   # unstructured JSON keeps it
+
+
+def test_validation_of_role_rules_quota_keys_limit_ranges_and_pod_security(standin, api):
+    core, rbac = client.CoreV1Api(api), client.RbacAuthorizationV1Api(api)
+    core.create_namespace({"metadata": {"name": "t"}})
+    cases = (
+        (lambda: rbac.create_namespaced_role("t", {"metadata": {"name": "r"}, "rules": [{"verbs": ["get"]}]}),
+         "rules[0].apiGroups: Required value: resource rules must supply at least one api group"),
+        (lambda: core.create_namespaced_resource_quota("t", {"metadata": {"name": "q"},
+                                                             "spec": {"hard": {"pvcs": "3"}}}),
+         "spec.hard[pvcs]: Invalid value: \"pvcs\": must be a standard resource for quota"),
+        (lambda: core.create_namespaced_limit_range("t", {"metadata": {"name": "l"}, "spec": {"limits": [
+            {"type": "PersistentVolumeClaim", "min": {"storage": "10Gi"}, "max": {"storage": "1Gi"}}]}}),
+         "spec.limits[0].min[storage]: Invalid value: \"10Gi\": min value 10Gi is greater than max value 1Gi"),
+        (lambda: core.create_namespace({"metadata": {"name": "p", "labels": {
+            "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "1.31"}}}),
+         'metadata.labels[pod-security.kubernetes.io/enforce-version]: Invalid value: "1.31": must be "latest" or "v1.x"'),
+    )
+    for call, text in cases:
+        with pytest.raises(ApiException) as exc:
+            call()
+        assert exc.value.status == 422 and text in body_of(exc.value)["message"], body_of(exc.value)["message"]
+
+
+def test_quota_admission_and_the_snapshot_webhook(standin, api):
+    core = client.CoreV1Api(api)
+    core.create_namespace({"metadata": {"name": "q"}})
+    core.create_namespaced_persistent_volume_claim("q", pvc("one", "q"))
+    core.create_namespaced_resource_quota("q", {"metadata": {"name": "closing"},
+                                                "spec": {"hard": {"persistentvolumeclaims": "0"}}})
+    with pytest.raises(ApiException) as exc:
+        core.create_namespaced_persistent_volume_claim("q", pvc("two", "q"), dry_run="All")
+    assert exc.value.status == 403
+    assert body_of(exc.value)["message"] == ('persistentvolumeclaims "two" is forbidden: exceeded quota: closing, '
+                                             'requested: persistentvolumeclaims=1, used: persistentvolumeclaims=1, '
+                                             'limited: persistentvolumeclaims=0')
+    custom = client.CustomObjectsApi(api)
+
+    def vsc(name, default):
+        return {"apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshotClass", "driver": "d.io",
+                "deletionPolicy": "Delete", "metadata": {"name": name, "annotations": {
+                    "snapshot.storage.kubernetes.io/is-default-class": default}}}
+
+    custom.create_cluster_custom_object(VSC_GROUP, VSC_VERSION, VSC_PLURAL, vsc("a", "true"))
+    with pytest.raises(ApiException) as exc:   # the webhook sees dry runs too
+        custom.create_cluster_custom_object(VSC_GROUP, VSC_VERSION, VSC_PLURAL, vsc("b", "true"), dry_run="All")
+    assert exc.value.status == 400 and "reason" not in body_of(exc.value)
+    assert body_of(exc.value)["message"] == ('admission webhook "validation-webhook.snapshot.storage.k8s.io" denied '
+                                             'the request: default snapshot class: a already exists for driver: d.io')
+    standin.store.snapshot_webhook = False
+    custom.create_cluster_custom_object(VSC_GROUP, VSC_VERSION, VSC_PLURAL, vsc("b", "true"), dry_run="All")
+
+
+def test_expired_continue_token_is_410(standin, api):
+    standin.seed([storage_class("c%d" % i) for i in range(3)])
+    storage = client.StorageV1Api(api)
+    first = storage.list_storage_class(limit=1)
+    standin.store.expire_continue = 1
+    with pytest.raises(ApiException) as exc:
+        storage.list_storage_class(limit=1, _continue=first.metadata._continue)
+    assert exc.value.status == 410 and body_of(exc.value)["reason"] == "Expired"

@@ -251,6 +251,8 @@ class Cleanup(object):
         except k8s.ApiException as exc:
             if exc.status == 404:
                 return None
+            if not exc.status:
+                raise k8s.connection_error(exc, self.host, what)
             raise k8s.api_error(what, exc)
         except k8s.connection_errors() as exc:
             raise k8s.connection_error(exc, self.host, what)
@@ -285,6 +287,8 @@ class Cleanup(object):
             if exc.status == 409:
                 message = k8s.status_of(exc).get("message") or exc.reason
                 return False, "changed between read and delete (the API refused the preconditions): %s" % message
+            if not exc.status:
+                raise k8s.connection_error(exc, self.host, what)
             raise k8s.api_error(what, exc)
         except k8s.connection_errors() as exc:
             raise k8s.connection_error(exc, self.host, what)

@@ -887,6 +887,8 @@ class Executor:
                                              _return_http_data_only=True, _request_timeout=REQUEST_TIMEOUT)
                 data = response.data
         except ApiException as exc:
+            if not exc.status:   # the client's own wrapper of a TLS failure
+                raise connection_error(exc, self.host, what or path)
             if exc.status == 404 and not status_of(exc):
                 # not a Status: no handler serves the path (notfoundhandler's text/plain 404)
                 raise NotServed("%s: the API server does not serve %s" % (what or "%s %s" % (method, path), path), rc=404)

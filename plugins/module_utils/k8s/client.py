@@ -370,6 +370,8 @@ def list_all(list_fn, what, page_size=LIST_PAGE_SIZE, host=None, **kwargs):
             response = list_fn(**call_kwargs)
         except ApiException as exc:
             calls += 1
+            if not exc.status:   # the client's own wrapper of a TLS failure
+                raise connection_error(exc, host, "listing %s" % what)
             if token and _is_expired(exc):
                 try:
                     response = list_fn(**dict(kwargs, _preload_content=False, _request_timeout=REQUEST_TIMEOUT))

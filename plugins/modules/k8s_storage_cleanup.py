@@ -19,9 +19,15 @@ description:
     RV(refused). The delete request carries DeleteOptions preconditions on the uid and
     resourceVersion it read, so the API server also refuses it (409) if the object changes
     between that read and the delete.
-  - A PVC that a pod which has not finished uses at delete time is refused. Pods are listed
-    once per namespace of the given PVCs, or once for the whole cluster when there are more
-    than 10 namespaces.
+  - A PVC that a pod keeps in use at delete time is refused. That is a pod that has not
+    finished, or a pod scheduled to a node that names it, finished or not (Kubernetes keeps
+    such a claim, with the C(kubernetes.io/pvc-protection) finalizer, until the pod is deleted;
+    deleting it would only mark it). Pods are listed once per namespace of the given PVCs, or
+    once for the whole cluster when there are more than 10 namespaces.
+  - Deleting is asynchronous when an object has finalizers (it stays, with a
+    C(deletionTimestamp), until its controller removes them). With O(wait), the module returns
+    once every deleted object is gone; those still there after O(wait_timeout) are returned in
+    RV(still_deleting).
   - A PV is refused when it is Bound or Pending. It is also refused when its
     persistentVolumeReclaimPolicy is Retain, or its StorageClass has reclaimPolicy Retain,
     unless its name is also in O(retain_pvs_to_delete). Deleting the PV object of a Retain
@@ -84,15 +90,24 @@ options:
     description: Objects per list call when listing pods and StorageClasses.
     type: int
     default: 500
+  wait:
+    description: Wait until the deleted objects are gone (their finalizers removed).
+    type: bool
+    default: false
+  wait_timeout:
+    description: How many seconds O(wait) waits at most; what is still there is returned in RV(still_deleting) with a warning.
+    type: int
+    default: 120
 extends_documentation_fragment:
   - strata.storage.k8s_auth
 attributes:
   check_mode:
     support: full
     description:
-      - With O(delete=true), the delete requests are sent with C(dryRun=All). The server
-        validates them, checks the preconditions and stores nothing, so RV(deleted) and
-        RV(actions) are what a real run would do.
+      - With O(delete=true), the delete requests are sent as server-side dry runs (C(dryRun)
+        in the DeleteOptions body, where the API server reads it). The server validates them,
+        checks the preconditions and stores nothing, so RV(deleted) and RV(actions) are what a
+        real run would do.
   diff_mode:
     support: full
     description:
@@ -154,6 +169,11 @@ gone:
   returned: always
   type: list
   elements: dict
+still_deleting:
+  description: With O(wait), deleted objects still there after O(wait_timeout) (finalizers pending), with their finalizers.
+  returned: always
+  type: list
+  elements: dict
 actions:
   description: Each delete request sent, with method, path, the preconditions and whether it was a dry run.
   returned: always
@@ -184,6 +204,7 @@ class Cleanup(object):
     def __init__(self, client, check_mode, page_size):
         from kubernetes import client as kclient
 
+        self.host = getattr(getattr(client, "configuration", None), "host", None)
         self.kclient = kclient
         self.core = kclient.CoreV1Api(client)
         self.storage = kclient.StorageV1Api(client)
@@ -196,7 +217,8 @@ class Cleanup(object):
         self.calls[what] = self.calls.get(what, 0) + n
 
     def list_classes(self):
-        items, n = k8s.list_all(self.storage.list_storage_class, "StorageClasses", page_size=self.page_size)
+        items, n = k8s.list_all(self.storage.list_storage_class, "StorageClasses", page_size=self.page_size,
+                                host=self.host)
         self._count("list storageclasses", n)
         return {(c.get("metadata") or {}).get("name"): c for c in items}
 
@@ -205,11 +227,12 @@ class Cleanup(object):
         if len(namespaces) <= PER_NAMESPACE_LIMIT:
             for namespace in sorted(namespaces):
                 items, n = k8s.list_all(self.core.list_namespaced_pod, "Pods in namespace %s" % namespace,
-                                        page_size=self.page_size, namespace=namespace)
+                                        page_size=self.page_size, host=self.host, namespace=namespace)
                 self._count("list pods", n)
                 pods.extend(items)
         else:
-            items, n = k8s.list_all(self.core.list_pod_for_all_namespaces, "Pods", page_size=self.page_size)
+            items, n = k8s.list_all(self.core.list_pod_for_all_namespaces, "Pods", page_size=self.page_size,
+                                    host=self.host)
             self._count("list pods", n)
             pods.extend(i for i in items if (i.get("metadata") or {}).get("namespace") in namespaces)
         return pods
@@ -217,15 +240,22 @@ class Cleanup(object):
     def read(self, kind, name, namespace=None):
         """The live object as a dict, or None when it does not exist."""
         self._count("get %s" % kind)
+        what = "reading %s %s" % (kind, _label(name, namespace))
         try:
             if namespace is None:
-                response = self.core.read_persistent_volume(name, _preload_content=False)
+                response = self.core.read_persistent_volume(name, _preload_content=False,
+                                                            _request_timeout=k8s.REQUEST_TIMEOUT)
             else:
-                response = self.core.read_namespaced_persistent_volume_claim(name, namespace, _preload_content=False)
+                response = self.core.read_namespaced_persistent_volume_claim(name, namespace, _preload_content=False,
+                                                                             _request_timeout=k8s.REQUEST_TIMEOUT)
         except k8s.ApiException as exc:
             if exc.status == 404:
                 return None
-            raise k8s.api_error("reading %s %s" % (kind, _label(name, namespace)), exc)
+            if not exc.status:
+                raise k8s.connection_error(exc, self.host, what)
+            raise k8s.api_error(what, exc)
+        except k8s.connection_errors() as exc:
+            raise k8s.connection_error(exc, self.host, what)
         return json.loads(response.data)
 
     def delete(self, kind, obj):
@@ -237,12 +267,15 @@ class Cleanup(object):
                 else "/api/v1/persistentvolumes/%s" % name)
         self.actions.append({"description": "delete %s %s" % (kind, _label(name, namespace)), "method": "DELETE",
                              "path": path, "preconditions": preconditions, "dry_run": self.check_mode})
-        body = self.kclient.V1DeleteOptions(preconditions=self.kclient.V1Preconditions(
-            uid=preconditions["uid"], resource_version=preconditions["resourceVersion"]))
-        kwargs = dict(body=body, _preload_content=False)
-        if self.check_mode:
-            kwargs["dry_run"] = "All"
+        # DeleteResource (apiserver handlers/delete.go) reads every option from the body when a
+        # DELETE has one and then ignores the query: the dry run goes into the body too
+        body = self.kclient.V1DeleteOptions(
+            dry_run=["All"] if self.check_mode else None,
+            preconditions=self.kclient.V1Preconditions(uid=preconditions["uid"],
+                                                       resource_version=preconditions["resourceVersion"]))
+        kwargs = dict(body=body, _preload_content=False, _request_timeout=k8s.REQUEST_TIMEOUT)
         self._count("delete %s" % kind)
+        what = "deleting %s %s" % (kind, _label(name, namespace))
         try:
             if namespace:
                 self.core.delete_namespaced_persistent_volume_claim(name, namespace, **kwargs)
@@ -254,8 +287,30 @@ class Cleanup(object):
             if exc.status == 409:
                 message = k8s.status_of(exc).get("message") or exc.reason
                 return False, "changed between read and delete (the API refused the preconditions): %s" % message
-            raise k8s.api_error("deleting %s %s" % (kind, _label(name, namespace)), exc)
+            if not exc.status:
+                raise k8s.connection_error(exc, self.host, what)
+            raise k8s.api_error(what, exc)
+        except k8s.connection_errors() as exc:
+            raise k8s.connection_error(exc, self.host, what)
         return True, None
+
+    def wait_gone(self, entries, timeout):
+        """Poll the deleted objects until each is gone (or is another object of the same name);
+        returns those still there after `timeout` seconds, with their finalizers."""
+        import time
+        deadline, delay = time.time() + timeout, 0.2
+        pending = list(entries)
+        while True:
+            left = []
+            for entry in pending:
+                obj = self.read(entry["kind"], entry["name"], entry.get("namespace"))
+                if obj is not None and (obj.get("metadata") or {}).get("uid") == entry.get("uid"):
+                    left.append(dict(entry, finalizers=(obj.get("metadata") or {}).get("finalizers") or []))
+            if not left or time.time() >= deadline:
+                return [dict((k, v) for k, v in e.items() if k != "uid") for e in left]
+            pending = left
+            time.sleep(min(delay, max(0.0, deadline - time.time())))
+            delay = min(delay * 2, 5)
 
 
 def _label(name, namespace=None):
@@ -272,7 +327,8 @@ def _entry(kind, name, namespace=None, **extra):
 
 def run(module, cleanup):
     params = module.params
-    result = {"deleted": [], "would_delete": [], "refused": [], "gone": []}
+    result = {"deleted": [], "would_delete": [], "refused": [], "gone": [], "still_deleting": []}
+    waiting = []
     before = {"pvs": [], "pvcs": []}
     retain_names = set(params["retain_pvs_to_delete"])
     given_pv_names = set(p["name"] for p in params["pvs"])
@@ -292,6 +348,7 @@ def run(module, cleanup):
             ok, reason = cleanup.delete(kind, obj)
             if ok:
                 result["deleted"].append(_entry(kind, name, namespace))
+                waiting.append(_entry(kind, name, namespace, uid=(obj.get("metadata") or {}).get("uid")))
             elif reason == "gone":
                 result["gone"].append(_entry(kind, name, namespace))
             else:
@@ -310,6 +367,12 @@ def run(module, cleanup):
             refusal = k8s_report.pv_refusal(obj, classes, want, retain_names) if obj is not None else None
             handle("PersistentVolume", obj, refusal, None, want["name"])
 
+    if params["wait"] and waiting and not module.check_mode:
+        result["still_deleting"] = cleanup.wait_gone(waiting, params["wait_timeout"])
+        for entry in result["still_deleting"]:
+            module.warn("%s %s is still being deleted after %d seconds (finalizers: %s)"
+                        % (entry["kind"], _label(entry["name"], entry.get("namespace")), params["wait_timeout"],
+                           ", ".join(entry["finalizers"]) or "none"))
     removed = set(_label(e["name"], e.get("namespace")) for e in result["deleted"])
     result.update(changed=bool(result["deleted"]), actions=cleanup.actions,
                   api_calls=k8s_report.count_calls(cleanup.calls))
@@ -338,6 +401,8 @@ def main():
         delete=dict(type="bool", default=False),
         retain_pvs_to_delete=dict(type="list", elements="str", default=[]),
         page_size=dict(type="int", default=k8s.LIST_PAGE_SIZE),
+        wait=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=120),
     )
     argument_spec.update(k8s.AUTH_ARG_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

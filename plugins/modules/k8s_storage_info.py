@@ -73,9 +73,11 @@ attributes:
 notes:
   - "RBAC: C(list) on persistentvolumes, storageclasses (cluster), and persistentvolumeclaims,
     pods and events (all namespaces, or the named ones)."
-  - "A PVC is B(used) when a pod that has not finished (phase other than Succeeded or Failed)
-    names it in C(spec.volumes[].persistentVolumeClaim.claimName), or owns it as a generic
-    ephemeral volume (PVC C(<pod>-<volume>)). Pending pods count as users."
+  - "A PVC is B(used) when a pod names it in C(spec.volumes[].persistentVolumeClaim.claimName),
+    or owns it as a generic ephemeral volume (PVC C(<pod>-<volume>)), and the pod has not
+    finished (Pending pods count) or is scheduled to a node, finished or not: Kubernetes keeps a
+    claim a scheduled pod names (the C(kubernetes.io/pvc-protection) finalizer) until that pod is
+    deleted, so a finished Job's pod that still exists keeps its claim in use."
   - "A Released PV is B(stale) when it has been Released for O(stale_days) or more. The time is
     measured from C(status.lastPhaseTransitionTime), which Kubernetes sets from 1.31 on. Older
     clusters do not set it, so the PV's C(creationTimestamp) is used instead, and the entry says
@@ -208,7 +210,7 @@ pod_mounts:
   elements: dict
 unused_pvcs:
   description:
-    - PVCs no unfinished pod uses, with namespace, name, phase, class, volume,
+    - PVCs no pod uses (see the notes), with namespace, name, phase, class, volume,
       requested_bytes, created, age_days, last_pod_start (newest start of a finished pod that
       referenced it), and ref (namespace, name, uid, resource_version).
   returned: when included
@@ -253,10 +255,11 @@ def read_cluster(client, namespaces=None, page_size=k8s.LIST_PAGE_SIZE):
 
     core = kclient.CoreV1Api(client)
     storage = kclient.StorageV1Api(client)
+    host = getattr(getattr(client, "configuration", None), "host", None)
     objects, calls = {}, {}
 
     def fetch(kind, fn, what, **kwargs):
-        items, n = k8s.list_all(fn, what, page_size=page_size, **kwargs)
+        items, n = k8s.list_all(fn, what, page_size=page_size, host=host, **kwargs)
         objects.setdefault(kind, []).extend(items)
         calls[kind] = calls.get(kind, 0) + n
 

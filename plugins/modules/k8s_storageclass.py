@@ -18,9 +18,15 @@ description:
   - O(default=true) makes the class the cluster default and takes the default mark off every
     other class in the same run (reported in RV(actions) and RV(default_removed_from)).
   - Updates are sent as a replace carrying the resourceVersion that was read, so a change made
-    by someone else in between fails with a clear 409 error instead of being overwritten.
-  - Check mode sends the same requests with server-side dry run (C(dryRun=All)), so the API
-    server's validation and admission run and nothing is stored.
+    by someone else in between is never overwritten - the API answers 409 and the module reads
+    the class again and plans again (at most 3 times), keeping the other change.
+  - Every write names its field manager (C(strata.storage)) and asks for strict field
+    validation, so a field the server does not know is an error, not silently dropped.
+  - Empty O(parameters) or O(mount_options) equal leaving them empty - the API server does
+    not store empty maps and lists.
+  - Check mode sends the same requests as server-side dry runs, each where the API server reads
+    it - C(dryRun=All) in the query of a create or update, C(dryRun) in the DeleteOptions body of
+    a delete - so validation and admission run and nothing is stored.
 author:
   - strata.storage maintainers (@strata-storage)
 options:
@@ -106,6 +112,8 @@ options:
         the class and are retried by Kubernetes.
       - In check mode the delete is sent as a dry run; the create cannot be (the class still
         exists), so its action has C(sent=false) and a note says so.
+      - When the class has finalizers, the module waits (up to 60 seconds) until it is gone
+        before creating it again.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -193,8 +201,8 @@ default_removed_from:
   sample: [standard]
 actions:
   description:
-    - Each write request sent (in check mode, sent with C(dryRun=All)), in order. Never holds a
-      request body.
+    - Each write request sent (in check mode, sent as a server-side dry run), in order. Never
+      holds a request body.
     - C(sent=false) marks a request check mode could not dry-run (see O(recreate)).
   returned: always
   type: list

@@ -21,11 +21,26 @@ description:
   - A Role and RoleBinding C(strata-tenant) giving the tenant's group what it needs in the namespace.
   - NetworkPolicies C(strata-default-deny) (ingress, and egress with O(deny_egress)) and
     C(strata-allow-tenant-traffic) (traffic within the namespace and from O(allowed_namespaces)).
-  - O(state=absent) deletes the namespace; before that, every PersistentVolume bound to one of its
-    claims whose reclaim policy is C(Delete) is switched to C(Retain), so the PV and its data
-    survive as C(Released), unless O(delete_volumes=true). The kept PVs are returned.
-  - Updates replace each object with the resourceVersion read (409 on a concurrent change).
-    Check mode sends every request with server-side dry run.
+  - "O(state=absent) removes the tenant in this order, so that no volume escapes being kept.
+    (1) A ResourceQuota C(strata-tenant-closing) with C(persistentvolumeclaims: 0) stops new
+    claims (the module waits until the API server enforces it).
+    (2) Claims not bound yet are deleted (they hold no data; a volume provisioned for one later
+    would otherwise go with the namespace).
+    (3) Every PersistentVolume bound to one of its claims whose reclaim policy is C(Delete) is
+    switched to C(Retain), so the PV and its data survive as C(Released), unless
+    O(delete_volumes=true); the kept PVs are returned.
+    (4) The namespace is deleted. Deletion is asynchronous: the namespace is C(Terminating) until
+    Kubernetes has removed everything in it; O(wait) waits for that."
+  - A namespace that is already C(Terminating) is left alone - O(state=absent) reports no change
+    (and waits with O(wait)), O(state=present) fails saying so, since nothing can be created in
+    it.
+  - Input the API server would refuse is refused before the first request - Role rules without
+    verbs, apiGroups or resources, quota keys that are not quota resources, negative or fractional
+    counts, Pod Security levels and versions other than C(privileged|baseline|restricted) and
+    C(latest|v1.N), LimitRange bounds out of order (min above max, default above max...).
+  - Updates replace each object with the resourceVersion read; a concurrent change (409) is read
+    again and planned again (at most 3 times). Check mode sends every request as a server-side
+    dry run.
 author:
   - strata.storage maintainers (@strata-storage)
 options:
@@ -148,6 +163,20 @@ options:
         with their data. Without it they are switched to C(Retain) first and kept.
     type: bool
     default: false
+  wait:
+    description:
+      - With O(state=absent), return only once the namespace is gone (Kubernetes deletes what is
+        in it first; finalizers, for example a claim a pod still uses, can hold it).
+    type: bool
+    default: false
+  wait_timeout:
+    description: How many seconds O(wait) waits at most; then the module fails naming what holds the namespace.
+    type: int
+    default: 120
+  wait_sleep:
+    description: The longest pause, in seconds, between two checks while waiting.
+    type: int
+    default: 5
 extends_documentation_fragment:
   - strata.storage.k8s_auth
   - strata.storage.attributes
@@ -158,8 +187,10 @@ attributes:
       - Any host with the C(kubernetes) Python client that can reach the API server, usually the controller.
 notes:
   - Network policies need a CNI that enforces them (Calico, Cilium, ...).
-  - Deleting a namespace is asynchronous in a real cluster (it is C(Terminating) until its
-    objects are gone); the module returns once the API accepted the deletion.
+  - Deleting a namespace is asynchronous (it is C(Terminating) until its objects are gone); the
+    module returns once the API accepted the deletion, or with O(wait) once it is gone.
+  - A removal that fails after step 1 leaves the C(strata-tenant-closing) quota (no new claims);
+    running O(state=absent) again finishes it, O(state=present) removes that quota again.
   - The credentials need to create Roles with the permissions they grant (RBAC escalation check).
 seealso:
   - module: strata.storage.k8s_storageclass
@@ -184,6 +215,7 @@ EXAMPLES = r"""
   strata.storage.k8s_tenant_namespace:
     name: team-a
     state: absent
+    wait: true
 """
 
 RETURN = r"""
@@ -211,7 +243,7 @@ deleted_volumes:
   type: list
   elements: dict
 actions:
-  description: Each write request sent (with C(dryRun=All) in check mode), in order; never a body.
+  description: Each write request sent (as a server-side dry run in check mode), in order; never a body.
   returned: always
   type: list
   elements: dict
@@ -232,7 +264,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.k8s.client import AUTH_ARG_SPEC, api_client, require_client
 from ansible_collections.strata.storage.plugins.module_utils.k8s.apply import (
-    KINDS, MANAGED_BY, MANAGED_BY_LABEL, Executor, plan_object, pv_summary, tenant_objects, view, volumes_to_keep,
+    CLOSING_QUOTA, KINDS, MANAGED_BY, MANAGED_BY_LABEL, TENANT_LABEL, Executor, delete_body, plan_object, pv_summary,
+    retry_on_conflict, tenant_objects, view, volumes_to_keep, Step,
 )
 from ansible_collections.strata.storage.plugins.module_utils.core.module_support import finish, run_module
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
@@ -250,12 +283,28 @@ def _check_owner(ns, live, params):
                           hint="set adopt: true to take it over, or choose another name")
 
 
+def _terminating_since(live):
+    return (live.get("metadata") or {}).get("deletionTimestamp")
+
+
+def _closing_quota(ns, tenant):
+    return {"apiVersion": "v1", "kind": "ResourceQuota",
+            "metadata": {"name": CLOSING_QUOTA, "namespace": ns,
+                         "labels": {MANAGED_BY_LABEL: MANAGED_BY, TENANT_LABEL: tenant}},
+            "spec": {"hard": {"persistentvolumeclaims": "0"}}}
+
+
 def present(module, executor, params):
     ns = params["name"]
-    objects = tenant_objects(params)
+    objects = tenant_objects(params)   # refuses bad input before any request
     live_ns = executor.get(KINDS["Namespace"], ns)
     if live_ns:
         _check_owner(ns, live_ns, params)
+        if _terminating_since(live_ns):
+            # NamespaceLifecycle admission refuses anything new in it (403)
+            raise StrataError("namespace %s is being deleted (Terminating since %s); nothing was changed"
+                              % (ns, _terminating_since(live_ns)),
+                              hint="run again once it is gone; state absent with wait: true waits for that")
     plans = []
     for obj in objects:
         spec = KINDS[obj["kind"]]
@@ -265,53 +314,164 @@ def present(module, executor, params):
                                      unsent_reason="check mode cannot dry-run objects in namespace %s before it exists" % ns))
         else:
             plans.append(plan_object(spec, obj, live_ns))
+    if live_ns:
+        # a removal that failed half-way leaves its closing quota: the tenant is wanted again
+        quota = KINDS["ResourceQuota"]
+        closing = executor.get(quota, CLOSING_QUOTA, ns)
+        if closing and ((closing.get("metadata") or {}).get("labels") or {}).get(MANAGED_BY_LABEL) == MANAGED_BY:
+            plan = plan_object(quota, {"metadata": {"name": CLOSING_QUOTA, "namespace": ns}}, closing, state="absent")
+            for step in plan.steps:
+                step.description = "delete ResourceQuota %s/%s left by an unfinished removal (it blocks new claims)" % (
+                    ns, CLOSING_QUOTA)
+            plans.append(plan)
     answers = executor.apply_all(plans)
     before, after = {}, {}
-    for obj, plan in zip(objects, plans):
-        key = _key(obj)
+    for plan in plans:
+        key = "%s/%s" % (plan.spec.kind, plan.name)
         before[key] = plan.before
         answer = answers.get((plan.spec.kind, plan.namespace, plan.name))
         after[key] = view(answer) if answer else plan.after
     return plans, before, after, {}
 
 
+def _wait_quota_enforced(executor, ns, timeout=30):
+    """Quota admission enforces status.hard, which the resource quota controller fills in after
+    the quota is created (staging/src/k8s.io/apiserver/pkg/admission/plugin/resourcequota/
+    controller.go): wait for it, so that the volumes listed next are all there will be."""
+    import time
+    quota = KINDS["ResourceQuota"]
+    deadline, delay = time.time() + timeout, 0.1
+    while True:
+        live = executor.get(quota, CLOSING_QUOTA, ns)
+        if "persistentvolumeclaims" in (((live or {}).get("status") or {}).get("hard") or {}):
+            return
+        if time.time() >= deadline:
+            raise StrataError("namespace %s: the ResourceQuota %s that stops new claims is not enforced after %d seconds "
+                              "(its status.hard is empty); the namespace was not deleted" % (ns, CLOSING_QUOTA, timeout),
+                              hint="is kube-controller-manager (the resource quota controller) running? run again")
+        time.sleep(delay)
+        delay = min(delay * 2, 2)
+
+
+def _keep_volume(executor, pv, ns):
+    """Switch one PV to reclaim policy Retain: first on the listed object, after a conflict (409)
+    on a fresh read. Returns the plan, or None when the PV is gone."""
+    pv_spec = KINDS["PersistentVolume"]
+    attempts = []
+
+    def keep():
+        live = executor.get(pv_spec, pv["metadata"]["name"]) if attempts else pv
+        attempts.append(live)
+        if live is None:
+            return None
+        plan = plan_object(pv_spec, {"metadata": {"name": pv["metadata"]["name"]},
+                                     "spec": {"persistentVolumeReclaimPolicy": "Retain"}}, live)
+        claim = pv["spec"].get("claimRef") or {}
+        for step in plan.steps:
+            step.description = "keep PV %s of claim %s/%s: reclaim policy Delete -> Retain" % (
+                pv["metadata"]["name"], ns, claim.get("name"))
+        executor.apply_all([plan])
+        return plan
+
+    return retry_on_conflict(keep, "PV %s" % pv["metadata"]["name"], executor.notes)
+
+
+def _delete_namespace(executor, live_ns, params):
+    """Delete the namespace with uid/resourceVersion preconditions; after a conflict (someone
+    changed it since it was read) read it again, check it is still ours, and try again."""
+    ns = params["name"]
+    attempts = []
+
+    def delete():
+        live = executor.get(KINDS["Namespace"], ns) if attempts else live_ns
+        attempts.append(live)
+        if live is None or _terminating_since(live):
+            return None
+        _check_owner(ns, live, params)
+        plan = plan_object(KINDS["Namespace"], {"metadata": {"name": ns}}, live, state="absent")
+        executor.apply_all([plan])
+        return plan
+
+    return retry_on_conflict(delete, "namespace %s" % ns, executor.notes)
+
+
 def absent(module, executor, params):
     ns = params["name"]
+    nothing = {"kept_volumes": [], "deleted_volumes": []}
     live_ns = executor.get(KINDS["Namespace"], ns)
     if not live_ns:
-        return [], {}, {}, {"kept_volumes": [], "deleted_volumes": []}
+        return [], {}, {}, nothing
     _check_owner(ns, live_ns, params)
-    pv_spec = KINDS["PersistentVolume"]
+    before = {"Namespace/%s" % ns: view(live_ns)}
+    if _terminating_since(live_ns):
+        executor.notes.append("namespace %s is being deleted (Terminating since %s); nothing to do"
+                              % (ns, _terminating_since(live_ns)))
+        if params["wait"] and not module.check_mode:
+            executor.wait_gone(KINDS["Namespace"].path(ns), "namespace %s" % ns, params["wait_timeout"],
+                               params["wait_sleep"])
+        return [], before, {}, nothing
+    quota_spec, pvc_spec, pv_spec = KINDS["ResourceQuota"], KINDS["PersistentVolumeClaim"], KINDS["PersistentVolume"]
+    plans = []
+    # 1. stop new claims, so that no volume appears after the volumes are listed
+    closing = plan_object(quota_spec, _closing_quota(ns, params.get("tenant") or ns),
+                          executor.get(quota_spec, CLOSING_QUOTA, ns))
+    for step in closing.steps:
+        step.description = "stop new claims in namespace %s: ResourceQuota %s with persistentvolumeclaims 0" % (
+            ns, CLOSING_QUOTA)
+    executor.apply_all([closing])
+    plans.append(closing)
+    if not module.check_mode:
+        _wait_quota_enforced(executor, ns)
+    # 2. claims not bound yet could still get a volume (with the class's reclaim policy) after
+    #    the list: delete them first; they hold no data. Preconditions refuse one that was bound
+    #    in between (409), which the list below then finds.
+    if not params["delete_volumes"]:
+        for claim in executor.list(pvc_spec, ns):
+            meta = claim.get("metadata") or {}
+            if meta.get("deletionTimestamp") or (claim.get("spec") or {}).get("volumeName"):
+                continue
+            step = Step("delete claim %s/%s, not bound yet, so no volume is provisioned for it after the volumes are "
+                        "listed" % (ns, meta.get("name")), "DELETE", pvc_spec.path(meta.get("name"), ns),
+                        delete_body(dict(claim, metadata=dict(meta, namespace=ns))), name=meta.get("name"))
+            plan = plan_object(pvc_spec, {"metadata": {"name": meta.get("name"), "namespace": ns}}, None, state="absent")
+            plan.steps = [step]
+            try:
+                executor.apply_all([plan])
+            except StrataError as exc:
+                if exc.rc not in (404, 409):
+                    raise
+            plans.append(plan)
+    # 3. keep the volumes: every PV of the namespace's claims with reclaim policy Delete -> Retain
     to_patch, kept = volumes_to_keep(ns, executor.list(pv_spec))
-    plans, kept_report, deleted_report = [], [pv_summary(pv) for pv in kept], []
+    kept_report, deleted_report = [pv_summary(pv) for pv in kept], []
     if params["delete_volumes"]:
         deleted_report = [pv_summary(pv) for pv in to_patch]
     else:
         for pv in to_patch:
-            plan = plan_object(pv_spec, {"metadata": {"name": pv["metadata"]["name"]},
-                                         "spec": {"persistentVolumeReclaimPolicy": "Retain"}}, pv)
-            claim = pv["spec"].get("claimRef") or {}
-            for step in plan.steps:
-                step.description = "keep PV %s of claim %s/%s: reclaim policy Delete -> Retain" % (
-                    pv["metadata"]["name"], ns, claim.get("name"))
-            plans.append(plan)
-            kept_report.append(pv_summary(pv, policy="Delete"))
-    plans.append(plan_object(KINDS["Namespace"], {"metadata": {"name": ns}}, live_ns, state="absent"))
-    executor.apply_all(plans)
-    before = {"Namespace/%s" % ns: view(live_ns)}
+            plan = _keep_volume(executor, pv, ns)
+            if plan is not None:
+                plans.append(plan)
+                kept_report.append(pv_summary(pv, policy="Delete"))
+    # 4. the namespace; the namespace controller deletes what is in it
+    plan = _delete_namespace(executor, live_ns, params)
+    if plan is not None:
+        plans.append(plan)
+    if params["wait"] and not module.check_mode:
+        executor.wait_gone(KINDS["Namespace"].path(ns), "namespace %s" % ns, params["wait_timeout"], params["wait_sleep"])
     return plans, before, {}, {"kept_volumes": kept_report, "deleted_volumes": deleted_report}
 
 
 def body(module, runner):
     params = module.params
     executor = Executor(api_client(params), module.check_mode, runner.actions, runner.reads)
+    notes = []
     if params["state"] == "present":
-        plans, before, after, extra = present(module, executor, params)
+        plans, before, after, extra = retry_on_conflict(lambda: present(module, executor, params),
+                                                        "namespace %s" % params["name"], notes)
         extra.update(kept_volumes=[], deleted_volumes=[])
     else:
         plans, before, after, extra = absent(module, executor, params)
-    steps = [s for p in plans for s in p.steps]
-    plan = Plan(actions=steps, before=before, after=after, notes=sorted(set(executor.notes)))
+    plan = Plan(actions=executor.done, before=before, after=after, notes=sorted(set(executor.notes + notes)))
     finish(module, runner, plan, namespace=params["name"], objects=after, **extra)
 
 
@@ -348,6 +508,9 @@ def main():
         allowed_namespaces=dict(type="list", elements="str", default=[]),
         deny_egress=dict(type="bool", default=False),
         delete_volumes=dict(type="bool", default=False),
+        wait=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=120),
+        wait_sleep=dict(type="int", default=5),
     )
     argument_spec.update(AUTH_ARG_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

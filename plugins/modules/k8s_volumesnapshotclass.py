@@ -17,7 +17,12 @@ description:
     O(deletion_policy) can change.
   - O(default=true) marks the class as the default for its driver and takes the mark off the
     other classes B(of the same driver) (the snapshot controller picks the default per driver;
-    classes of other drivers keep theirs).
+    classes of other drivers keep theirs). The others are unmarked first - the external-snapshotter's
+    validation webhook refuses a second default per driver. In check mode the mark itself cannot
+    be dry-run while the others are still marked (the webhook checks dry runs too); its action
+    has C(sent=false) and a note says so.
+  - Without the snapshot CRDs (C(snapshot.storage.k8s.io) not served) O(state=present) fails
+    saying so; O(state=absent) changes nothing and warns.
   - Same update, conflict and check mode behaviour as M(strata.storage.k8s_storageclass).
 author:
   - strata.storage maintainers (@strata-storage)
@@ -108,7 +113,7 @@ default_removed_from:
   type: list
   elements: str
 actions:
-  description: Each write request sent (with C(dryRun=All) in check mode), in order; never a body.
+  description: Each write request sent (as a server-side dry run in check mode), in order; never a body.
   returned: always
   type: list
   elements: dict

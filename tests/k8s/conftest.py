@@ -26,6 +26,7 @@ if TESTS not in sys.path:  # tests/ is no package (ansible-test); pytest imports
 from k8s.apiserver_standin import StandinServer  # noqa: E402
 
 TOKEN = "standin-test-token"
+BASIC = ("strata-user", "standin-test-password")
 
 
 class Standin(object):
@@ -38,6 +39,8 @@ class Standin(object):
         self.token = server.token
         self.kubeconfig = kubeconfig
         self.ca_cert = server.ca_cert
+        self.client_cert, self.client_key = server.client_cert, server.client_key
+        self.basic = server.basic
 
     def seed(self, objects, validate=False):
         """Store full objects (apiVersion/kind/metadata.name, status kept); missing namespaces
@@ -57,6 +60,26 @@ class Standin(object):
     def list(self, api_version, kind, namespace=None):
         return self.store.list_objects(api_version, kind, namespace)
 
+    def delete(self, api_version, kind, name, namespace=None):
+        """Delete as an API client would (finalizers honoured; a namespace starts Terminating)."""
+        from k8s.apiserver_standin.resources import lookup_kind
+        return self.store.delete(lookup_kind(api_version, kind), namespace, name)
+
+    def snapshot(self):
+        """{(apiVersion/kind, namespace, name): (uid, resourceVersion, deletionTimestamp)} of every
+        object in the store: equal before and after means nothing was written."""
+        out = {}
+        for kind, objects in self.store.dump().items():
+            for obj in objects:
+                meta = obj["metadata"]
+                out[(kind, meta.get("namespace"), meta["name"])] = (
+                    meta["uid"], meta["resourceVersion"], meta.get("deletionTimestamp"))
+        return out
+
+    def writes(self):
+        """The non-GET requests since the last reset."""
+        return [r for r in self.requests() if r["method"] != "GET"]
+
     def api_client(self):
         """A kubernetes.client.ApiClient for this stand-in (from its kubeconfig)."""
         from kubernetes import client, config
@@ -66,7 +89,7 @@ class Standin(object):
 
 
 def _start(tmp_factory, tls):
-    server = StandinServer(token=TOKEN, tls=tls).start()
+    server = StandinServer(token=TOKEN, tls=tls, basic=BASIC).start()
     path = os.path.join(str(tmp_factory.mktemp("standin-tls" if tls else "standin")), "kubeconfig")
     server.write_kubeconfig(path)
     return server, path

@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 """playbooks/k8s_storage_cleanup.yml through ansible-playbook against the API stand-in: the dry
 run lists exactly the stale objects seeded, deleting needs k8s_cleanup_delete=true, Retain PVs
-need their name too, and nothing else in the store changes."""
+need their name too, and nothing else in the store changes. What the cleanup reports deleted
+is really gone: a claim a scheduled pod still names (a finished Job's pod too) is kept by
+kubernetes.io/pvc-protection (pvc_protection_controller.go podUsesPVC), so it is not stale."""
 from __future__ import annotations
 
 import json
@@ -19,7 +21,7 @@ KINDS = (("v1", "PersistentVolume"), ("v1", "PersistentVolumeClaim"), ("v1", "Po
          ("storage.k8s.io/v1", "StorageClass"), ("v1", "Namespace"))
 
 STALE_PVS = ["pv-stale-delete", "pv-stale-retain"]
-STALE_PVCS = ["team/old-job", "team/old-unused"]
+STALE_PVCS = ["team/old-unused"]
 
 
 def mixed_cluster():
@@ -77,7 +79,7 @@ def test_dry_run_lists_exactly_the_stale_objects(standin, ansible_run, tmp_path)
     assert out["retain_pvs"] == ["pv-stale-retain"]
     assert out["since_fallbacks"] == []
     assert sorted((e["kind"], e["name"]) for e in out["would_delete"]) == [
-        ("PersistentVolume", "pv-stale-delete"), ("PersistentVolumeClaim", "old-job"), ("PersistentVolumeClaim", "old-unused")]
+        ("PersistentVolume", "pv-stale-delete"), ("PersistentVolumeClaim", "old-unused")]
     assert [(e["name"], e["reason"]) for e in out["refused"]] == [
         ("pv-stale-retain", "persistentVolumeReclaimPolicy is Retain; name it in retain_pvs_to_delete to delete it")]
     assert out["deleted"] == [] and out["gone"] == []
@@ -94,18 +96,17 @@ def test_delete_removes_stale_objects_but_not_retain_ones(standin, ansible_run, 
     standin.reset_requests()
     result, out = run_cleanup(standin, ansible_run, tmp_path, k8s_cleanup_delete=True)
     deleted = sorted((e["kind"], e.get("namespace"), e["name"]) for e in out["deleted"])
-    assert deleted == [("PersistentVolume", None, "pv-stale-delete"), ("PersistentVolumeClaim", "team", "old-job"),
-                       ("PersistentVolumeClaim", "team", "old-unused")]
+    assert deleted == [("PersistentVolume", None, "pv-stale-delete"), ("PersistentVolumeClaim", "team", "old-unused")]
     assert [e["name"] for e in out["refused"]] == ["pv-stale-retain"]
-    # every delete carried preconditions: the stand-in would have answered 409 otherwise
-    assert len(deletes(standin)) == 3
+    # every delete carried preconditions in its DeleteOptions body
+    assert len(deletes(standin)) == 2
+    assert all(d["body"]["preconditions"]["uid"] and "dryRun" not in d["body"] for d in deletes(standin))
     after = snapshot(standin)
     expected = dict(before)
     for kind, namespace, name in deleted:
         del expected[(kind, namespace, name)]
-    # the PV controller's answer to deleting a claim (modelled by the stand-in): the Delete PV of
-    # old-job goes away, the Retain PV of old-unused becomes Released
-    del expected[("PersistentVolume", None, "pv-of-old-job")]
+    # the PV controller's answer to deleting a claim (modelled by the stand-in): the Retain PV
+    # of old-unused becomes Released; old-job, held by its finished Job's pod, is untouched
     released = after[("PersistentVolume", None, "pv-of-old-unused")]
     assert released[2] == "Released"
     expected[("PersistentVolume", None, "pv-of-old-unused")] = released
@@ -144,9 +145,11 @@ def test_check_mode_with_delete_uses_server_dry_run(standin, ansible_run, tmp_pa
     before = snapshot(standin)
     standin.reset_requests()
     result, out = run_cleanup(standin, ansible_run, tmp_path, check=True, k8s_cleanup_delete=True)
-    assert sorted(e["name"] for e in out["deleted"]) == ["old-job", "old-unused", "pv-stale-delete"]
+    assert sorted(e["name"] for e in out["deleted"]) == ["old-unused", "pv-stale-delete"]
     reqs = deletes(standin)
-    assert len(reqs) == 3 and all(r["query"].get("dryRun") == "All" for r in reqs)
+    # handlers/delete.go reads the DeleteOptions body (which carries the preconditions): dryRun
+    # must be there, not in the query
+    assert len(reqs) == 2 and all(r["body"].get("dryRun") == ["All"] and "dryRun" not in r["query"] for r in reqs)
     assert snapshot(standin) == before
 
 
@@ -167,12 +170,15 @@ def test_object_changed_since_the_report_is_skipped(standin, ansible_run, tmp_pa
           - {{name: pv-stale-delete, uid: "{pv_uid}", resource_version: "1"}}
         pvcs:
           - {{namespace: team, name: old-unused, uid: "another-uid", resource_version: "{pvc_rv}"}}
+          - {{namespace: team, name: old-job}}
 """.format(kubeconfig=standin.kubeconfig, pv_uid=pv["metadata"]["uid"], pvc_rv=pvc["metadata"]["resourceVersion"])
     result = ansible_run(play)
     assert result.rc == 0, result.stdout + result.stderr
     out = result.result("Cleanup")
     assert out["deleted"] == [] and not out["changed"]
     reasons = {e["name"]: e["reason"] for e in out["refused"]}
+    assert reasons["old-job"] == ("pod job-1 (Succeeded) still names it; Kubernetes keeps the claim until that "
+                                  "pod is deleted (kubernetes.io/pvc-protection)"), reasons["old-job"]
     assert reasons["pv-stale-delete"].startswith("changed since the report: resourceVersion %s, expected 1"
                                                  % pv["metadata"]["resourceVersion"])
     assert reasons["old-unused"].startswith("re-created since the report")
@@ -190,3 +196,46 @@ def test_report_file_yaml(standin, ansible_run, tmp_path):
     # at 55 days: old-unused (60 days) is stale; old-job (90 days) is not, its job started 50
     # days ago; the Released PVs (40 and 45 days) are not
     assert (out["stale_days"], out["stale_pvs"], out["stale_pvcs"]) == (55, [], ["team/old-unused"])
+
+
+def test_delete_waits_for_finalizers(standin, ansible_run):
+    """A deleted object that carries a finalizer stays until its controller removes it
+    (generic registry store.go): with wait, the module returns once it is gone."""
+    import threading
+
+    standin.seed([seed.pvc("team", "held", phase="Pending")])
+    claim = standin.get("v1", "PersistentVolumeClaim", "held", "team")
+    claim["metadata"]["finalizers"] = ["kubernetes.io/pvc-protection", "example.com/backup"]
+    standin.seed([claim])
+
+    def backup_done(store, method, path, query):
+        if method == "DELETE" and path.endswith("/persistentvolumeclaims/held"):
+            def release():
+                current = store.get_object("v1", "PersistentVolumeClaim", "held", "team")
+                from k8s.apiserver_standin.resources import BY_KIND
+                store.patch(BY_KIND[("v1", "PersistentVolumeClaim")], "team", "held",
+                            [{"op": "remove", "path": "/metadata/finalizers"}], "application/json-patch+json")
+                assert current is not None
+            timer = threading.Timer(1.0, release)
+            timer.daemon = True
+            timer.start()
+
+    standin.store.add_hook(backup_done, after=True, once=False)
+    play = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Cleanup
+      strata.storage.k8s_storage_cleanup:
+        kubeconfig: {kubeconfig}
+        delete: true
+        wait: true
+        wait_timeout: 30
+        pvcs: [{{namespace: team, name: held}}]
+""".format(kubeconfig=standin.kubeconfig)
+    result = ansible_run(play)
+    out = result.result("Cleanup")
+    assert out.get("failed") is not True and [e["name"] for e in out["deleted"]] == ["held"], out
+    assert out["still_deleting"] == []
+    assert standin.get("v1", "PersistentVolumeClaim", "held", "team") is None
+    assert not standin.store.hook_errors

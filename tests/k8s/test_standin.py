@@ -288,9 +288,11 @@ def test_dry_run_stores_nothing(standin, api):
     assert deleted.metadata.name == "real"
     assert standin.get(SC, "StorageClass", "real")["metadata"].get("labels") is None
     assert standin.store.rv == rv
-    with pytest.raises(ApiException) as exc:
+    with pytest.raises(ApiException) as exc:  # create.go: ValidateCreateOptions -> 422
         storage.create_storage_class(storage_class("x"), dry_run="Some")
-    assert exc.value.status == 400
+    assert exc.value.status == 422
+    assert body_of(exc.value)["message"] == ('CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: '
+                                             '[]string{"Some"}: supported values: "All"')
 
 
 def test_patch_types_and_noop_update(standin, api):
@@ -420,16 +422,94 @@ def test_tls_with_ca(standin_tls):
 # --- cascades --------------------------------------------------------------------------------
 
 
-def test_namespace_delete_cascades(standin, api):
+def test_namespace_delete_is_asynchronous(standin, api):
+    """namespace/storage/storage.go: the first delete only marks the namespace Terminating; the
+    namespace controller empties it (finalizers honoured) and then removes it."""
     standin.seed([pvc("a", "gone"), pvc("b", "kept"),
                   {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "r", "namespace": "gone"},
                    "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}])
-    answer = client.CoreV1Api(api).delete_namespace("gone")
-    assert answer["status"]["phase"] == "Terminating"
+    core = client.CoreV1Api(api)
+    answer = core.delete_namespace("gone")  # the client types the answer as V1Status: a dict here
+    assert answer["status"]["phase"] == "Terminating" and answer["metadata"]["deletionTimestamp"]
+    stored = standin.get("v1", "Namespace", "gone")
+    assert stored["status"]["phase"] == "Terminating" and stored["spec"]["finalizers"] == ["kubernetes"]
+    # a second delete changes nothing and answers the same
+    rv = standin.store.rv
+    assert core.delete_namespace("gone")["status"]["phase"] == "Terminating" and standin.store.rv == rv
+    # NamespaceLifecycle: nothing new inside a terminating namespace, dry runs included
+    with pytest.raises(ApiException) as exc:
+        core.create_namespaced_persistent_volume_claim("gone", pvc("c", "gone"), dry_run="All")
+    assert exc.value.status == 403
+    assert body_of(exc.value)["message"] == ('persistentvolumeclaims "c" is forbidden: unable to create new content '
+                                             'in namespace gone because it is being terminated')
+    assert body_of(exc.value)["details"]["causes"][0]["reason"] == "NamespaceTerminating"
+    assert [o["metadata"]["name"] for o in standin.list("v1", "PersistentVolumeClaim", "gone")] == ["a"]
+    # a claim that a scheduled pod names, even a finished one, keeps the namespace terminating
+    standin.seed([{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "job", "namespace": "kept"},
+                   "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "i"}],
+                            "volumes": [{"name": "v", "persistentVolumeClaim": {"claimName": "b"}}]},
+                   "status": {"phase": "Succeeded"}}])
+    assert standin.store.run_controllers() == []
     assert standin.get("v1", "Namespace", "gone") is None
     assert standin.list("v1", "PersistentVolumeClaim", "gone") == []
     assert standin.list("rbac.authorization.k8s.io/v1", "Role") == []
     assert [o["metadata"]["name"] for o in standin.list("v1", "PersistentVolumeClaim")] == ["b"]
+    with pytest.raises(ApiException) as exc:
+        core.delete_namespace("default")
+    assert exc.value.status == 403
+
+
+def test_pvc_protection_keeps_a_claim_a_scheduled_pod_names(standin, api):
+    """pvc_protection_controller.go podUsesPVC: a scheduled pod in any phase holds the claim."""
+    standin.seed([pvc("held", "ns"), pvc("free", "ns"),
+                  {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "job-x", "namespace": "ns"},
+                   "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "i"}],
+                            "volumes": [{"name": "v", "persistentVolumeClaim": {"claimName": "held"}}]},
+                   "status": {"phase": "Succeeded"}}])
+    core = client.CoreV1Api(api)
+    created = core.create_namespaced_persistent_volume_claim("ns", pvc("new", "ns"))
+    assert created.metadata.finalizers == ["kubernetes.io/pvc-protection"]
+    answer = core.delete_namespaced_persistent_volume_claim("held", "ns")
+    assert answer.metadata.deletion_timestamp is not None
+    assert standin.get("v1", "PersistentVolumeClaim", "held", "ns")["metadata"]["deletionTimestamp"]
+    core.delete_namespaced_persistent_volume_claim("free", "ns")
+    assert standin.get("v1", "PersistentVolumeClaim", "free", "ns") is None
+    core.delete_namespaced_pod("job-x", "ns")
+    assert standin.get("v1", "PersistentVolumeClaim", "held", "ns") is None
+
+
+def test_delete_options_are_read_from_the_body_when_there_is_one(standin, api):
+    """delete.go DeleteResource: with a body the query is not read; without one it is."""
+    storage = client.StorageV1Api(api)
+    storage.create_storage_class(storage_class("a"))
+    storage.create_storage_class(storage_class("b"))
+    uid = standin.get(SC, "StorageClass", "a")["metadata"]["uid"]
+    # dryRun in the query and preconditions in the body: a REAL delete
+    status, dummy, dummy = raw(api, "DELETE", "/apis/storage.k8s.io/v1/storageclasses/a", query="dryRun=All",
+                               body={"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": uid}})
+    assert status == 200 and standin.get(SC, "StorageClass", "a") is None
+    # dryRun in the body: nothing happens
+    status, dummy, dummy = raw(api, "DELETE", "/apis/storage.k8s.io/v1/storageclasses/b",
+                               body={"apiVersion": "v1", "kind": "DeleteOptions", "dryRun": ["All"]})
+    assert status == 200 and standin.get(SC, "StorageClass", "b") is not None
+    status, body, dummy = raw(api, "DELETE", "/apis/storage.k8s.io/v1/storageclasses/b",
+                              body={"kind": "DeleteOptions", "dryRun": "All"})
+    assert status == 400 and "DeleteOptions.dryRun of type []string" in body["message"]
+    status, body, dummy = raw(api, "DELETE", "/apis/storage.k8s.io/v1/storageclasses/b", query="dryRun=Some")
+    assert status == 422 and body["details"]["kind"] == "DeleteOptions"
+    assert standin.get(SC, "StorageClass", "b") is not None
+    assert standin.requests()[-1]["query"] == {"dryRun": "Some"}
+
+
+def test_unserved_resource_is_a_plain_404(standin, api):
+    """not_found_handler.go: a group nobody serves (CRD missing) answers text/plain."""
+    standin.store.unserved.add("volumesnapshotclasses.snapshot.storage.k8s.io")
+    with pytest.raises(ApiException) as exc:
+        client.CustomObjectsApi(api).get_cluster_custom_object(VSC_GROUP, VSC_VERSION, VSC_PLURAL, "x")
+    assert exc.value.status == 404 and exc.value.body.strip() == b"404 page not found" or \
+        exc.value.body.strip() == "404 page not found"
+    groups = [g["name"] for g in raw(api, "GET", "/apis")[1]["groups"]]
+    assert "snapshot.storage.k8s.io" not in groups and "storage.k8s.io" in groups
 
 
 def test_pvc_delete_releases_or_deletes_the_bound_pv(standin, api):
@@ -523,11 +603,13 @@ def test_request_accounting(standin, api):
     storage.list_storage_class(label_selector="x=y")
     with pytest.raises(ApiException):
         storage.read_storage_class("nope")
-    assert standin.requests() == [
+    assert [dict((k, r[k]) for k in ("method", "path", "query")) for r in standin.requests()] == [
         {"method": "POST", "path": "/apis/storage.k8s.io/v1/storageclasses", "query": {"dryRun": "All"}},
         {"method": "GET", "path": "/apis/storage.k8s.io/v1/storageclasses", "query": {"labelSelector": "x=y"}},
         {"method": "GET", "path": "/apis/storage.k8s.io/v1/storageclasses/nope", "query": {}},
     ]
+    first = standin.requests()[0]
+    assert first["body"]["metadata"]["name"] == "a" and first["headers"]["authorization"] == "Bearer"
     status, body, dummy = raw(api, "GET", "/_standin/requests")
     assert status == 200 and len(body) == 3  # the _standin paths are not counted
     raw(api, "DELETE", "/_standin/requests")
@@ -569,3 +651,85 @@ def test_scale_5000_pvs_and_pvcs_listed_in_pages_of_500(standin, api):
     print("\nstand-in scale: seeded 10,200 objects in %.2fs, listed 10,000 in 20 requests in %.2fs"
           % (seeded - started, listed - seeded))
     assert seeded - started < 10
+
+
+# --- rules taken from the real server (each cited in the README) ------------------------------
+
+
+def test_omitempty_drops_empty_maps_and_lists_of_built_in_kinds_only(standin, api):
+    storage = client.StorageV1Api(api)
+    created = storage.create_storage_class({"metadata": {"name": "e", "labels": {}}, "provisioner": "p.io",
+                                            "parameters": {}, "mountOptions": []}, _preload_content=False)
+    body = json.loads(created.data)
+    assert "parameters" not in body and "mountOptions" not in body and "labels" not in body["metadata"]
+    policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "n"},
+              "spec": {"podSelector": {}, "ingress": []}}
+    client.CoreV1Api(api).create_namespace({"metadata": {"name": "np"}})
+    stored = client.NetworkingV1Api(api).create_namespaced_network_policy("np", policy, _preload_content=False)
+    spec = json.loads(stored.data)["spec"]
+    assert spec["podSelector"] == {} and "ingress" not in spec        # a struct stays, a list goes
+    custom = client.CustomObjectsApi(api).create_cluster_custom_object(VSC_GROUP, VSC_VERSION, VSC_PLURAL, {
+        "apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshotClass", "metadata": {"name": "v"},
+        "driver": "d.io", "deletionPolicy": "Delete", "parameters": {}})
+    assert custom["parameters"] == {}                                   # unstructured JSON keeps it
+
+
+def test_validation_of_role_rules_quota_keys_limit_ranges_and_pod_security(standin, api):
+    core, rbac = client.CoreV1Api(api), client.RbacAuthorizationV1Api(api)
+    core.create_namespace({"metadata": {"name": "t"}})
+    cases = (
+        (lambda: rbac.create_namespaced_role("t", {"metadata": {"name": "r"}, "rules": [{"verbs": ["get"]}]}),
+         "rules[0].apiGroups: Required value: resource rules must supply at least one api group"),
+        (lambda: core.create_namespaced_resource_quota("t", {"metadata": {"name": "q"},
+                                                             "spec": {"hard": {"pvcs": "3"}}}),
+         "spec.hard[pvcs]: Invalid value: \"pvcs\": must be a standard resource for quota"),
+        (lambda: core.create_namespaced_limit_range("t", {"metadata": {"name": "l"}, "spec": {"limits": [
+            {"type": "PersistentVolumeClaim", "min": {"storage": "10Gi"}, "max": {"storage": "1Gi"}}]}}),
+         "spec.limits[0].min[storage]: Invalid value: \"10Gi\": min value 10Gi is greater than max value 1Gi"),
+        (lambda: core.create_namespace({"metadata": {"name": "p", "labels": {
+            "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "1.31"}}}),
+         'metadata.labels[pod-security.kubernetes.io/enforce-version]: Invalid value: "1.31": must be "latest" or "v1.x"'),
+    )
+    for call, text in cases:
+        with pytest.raises(ApiException) as exc:
+            call()
+        assert exc.value.status == 422 and text in body_of(exc.value)["message"], body_of(exc.value)["message"]
+
+
+def test_quota_admission_and_the_snapshot_webhook(standin, api):
+    core = client.CoreV1Api(api)
+    core.create_namespace({"metadata": {"name": "q"}})
+    core.create_namespaced_persistent_volume_claim("q", pvc("one", "q"))
+    core.create_namespaced_resource_quota("q", {"metadata": {"name": "closing"},
+                                                "spec": {"hard": {"persistentvolumeclaims": "0"}}})
+    with pytest.raises(ApiException) as exc:
+        core.create_namespaced_persistent_volume_claim("q", pvc("two", "q"), dry_run="All")
+    assert exc.value.status == 403
+    assert body_of(exc.value)["message"] == ('persistentvolumeclaims "two" is forbidden: exceeded quota: closing, '
+                                             'requested: persistentvolumeclaims=1, used: persistentvolumeclaims=1, '
+                                             'limited: persistentvolumeclaims=0')
+    custom = client.CustomObjectsApi(api)
+
+    def vsc(name, default):
+        return {"apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshotClass", "driver": "d.io",
+                "deletionPolicy": "Delete", "metadata": {"name": name, "annotations": {
+                    "snapshot.storage.kubernetes.io/is-default-class": default}}}
+
+    custom.create_cluster_custom_object(VSC_GROUP, VSC_VERSION, VSC_PLURAL, vsc("a", "true"))
+    with pytest.raises(ApiException) as exc:   # the webhook sees dry runs too
+        custom.create_cluster_custom_object(VSC_GROUP, VSC_VERSION, VSC_PLURAL, vsc("b", "true"), dry_run="All")
+    assert exc.value.status == 400 and "reason" not in body_of(exc.value)
+    assert body_of(exc.value)["message"] == ('admission webhook "validation-webhook.snapshot.storage.k8s.io" denied '
+                                             'the request: default snapshot class: a already exists for driver: d.io')
+    standin.store.snapshot_webhook = False
+    custom.create_cluster_custom_object(VSC_GROUP, VSC_VERSION, VSC_PLURAL, vsc("b", "true"), dry_run="All")
+
+
+def test_expired_continue_token_is_410(standin, api):
+    standin.seed([storage_class("c%d" % i) for i in range(3)])
+    storage = client.StorageV1Api(api)
+    first = storage.list_storage_class(limit=1)
+    standin.store.expire_continue = 1
+    with pytest.raises(ApiException) as exc:
+        storage.list_storage_class(limit=1, _continue=first.metadata._continue)
+    assert exc.value.status == 410 and body_of(exc.value)["reason"] == "Expired"

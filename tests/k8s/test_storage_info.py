@@ -187,6 +187,15 @@ def test_scale_5000_objects_fixed_calls(standin, ansible_run):
     assert report_2000["summary"] == dict(report["summary"])
     assert report_2000["stale"]["pv_names"] == report["stale"]["pv_names"]
 
+    # 410 Expired on a later page (the snapshot of the first page was compacted): the listing
+    # starts again as one full list, as client-go's pager does (tools/pager/pager.go)
+    standin.store.expire_continue = 1
+    standin.reset_requests()
+    dummy, report_expired = module_level_read(standin, 2000)
+    assert report_expired["summary"] == report_2000["summary"]
+    assert [r["query"].get("limit") for r in standin.requests() if r["path"] == "/api/v1/persistentvolumes"] == [
+        "2000", "2000", None]
+
     summary = report["summary"]
     assert (summary["pvs"], summary["pvcs"], summary["namespaces"]) == (5000, 5000, 200)
     # every 10th pair: a Released PV whose claim is gone, and a Pending PVC

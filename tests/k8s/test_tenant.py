@@ -64,7 +64,8 @@ def test_tenant_create_exact_quota_and_idempotent(standin, ansible_run):
     again = run(ansible_run, standin, TENANT)
     assert again["changed"] is False and again["actions"] == []
     assert writes(standin) == []
-    assert len(standin.requests()) == 7       # one GET per object, nothing else
+    # one GET per object, and one for the quota an unfinished removal would have left; nothing else
+    assert len(standin.requests()) == 8
 
 
 def test_tenant_check_mode_on_new_namespace(standin, ansible_run):
@@ -136,17 +137,23 @@ def test_tenant_absent_keeps_volumes(standin, ansible_run):
     seed_bound_volume(standin, "team-a", "pv-kept", "kept", "Retain")
     seed_bound_volume(standin, "elsewhere", "pv-other", "data", "Delete")
 
+    before = standin.snapshot()
     standin.reset_requests()
     checked = run(ansible_run, standin, {"name": "team-a", "state": "absent"}, check=True)
-    assert [(w["method"], w["path"], w["query"].get("dryRun")) for w in writes(standin)] == [
-        ("PUT", "/api/v1/persistentvolumes/pv-data", "All"), ("DELETE", "/api/v1/namespaces/team-a", "All")]
-    assert standin.get("v1", "Namespace", "team-a") is not None
-    assert standin.get("v1", "PersistentVolume", "pv-data")["spec"]["persistentVolumeReclaimPolicy"] == "Delete"
+    # the dry run goes where each handler reads it: the query of a POST/PUT, the body of a DELETE
+    assert [(w["method"], w["path"], w["query"].get("dryRun"), (w["body"] or {}).get("dryRun"))
+            for w in writes(standin)] == [
+        ("POST", "/api/v1/namespaces/team-a/resourcequotas", "All", None),
+        ("PUT", "/api/v1/persistentvolumes/pv-data", "All", None),
+        ("DELETE", "/api/v1/namespaces/team-a", None, ["All"])]
+    assert standin.snapshot() == before
 
-    res = run(ansible_run, standin, {"name": "team-a", "state": "absent"})
+    standin.store.controller_delay = 0.2
+    res = run(ansible_run, standin, {"name": "team-a", "state": "absent", "wait": True, "wait_timeout": 30})
     assert res["changed"] is True
     assert [a["description"] for a in res["actions"]] == [a["description"] for a in checked["actions"]]
     assert sorted(v["name"] for v in res["kept_volumes"]) == ["pv-data", "pv-kept"]
+    # wait: the module returned once the namespace controller had removed it
     assert standin.get("v1", "Namespace", "team-a") is None
     pv = standin.get("v1", "PersistentVolume", "pv-data")
     assert pv is not None and pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
@@ -161,9 +168,120 @@ def test_tenant_absent_with_delete_volumes(standin, ansible_run):
     seed_bound_volume(standin, "team-a", "pv-data", "data", "Delete")
     res = run(ansible_run, standin, {"name": "team-a", "state": "absent", "delete_volumes": True})
     assert [v["name"] for v in res["deleted_volumes"]] == ["pv-data"] and res["kept_volumes"] == []
-    assert [a["method"] for a in res["actions"]] == ["DELETE"]
+    assert [a["method"] for a in res["actions"]] == ["POST", "DELETE"]
+    assert standin.store.run_controllers() == []
     # the stand-in plays the provisioner: a Delete-policy PV goes with its claim
     assert standin.get("v1", "PersistentVolume", "pv-data") is None
+
+
+def test_tenant_on_a_terminating_namespace_and_input_the_server_refuses(standin, ansible_run):
+    """Namespace deletion is asynchronous (namespace/storage/storage.go): while team-a is
+    Terminating, absent changes nothing and present says why it cannot work; present on a
+    namespace a failed removal left with its closing quota takes that quota away again.
+    And rules the real server enforces (rbac validation.go validatePolicyRule; core
+    validation.go ValidateResourceQuotaResourceName and ValidateLimitRange; pod-security-admission
+    ParseVersion) are checked before the first request, so check mode cannot approve a run that
+    would stop half-way with the namespace created."""
+    seed_managed_namespace(standin, "team-a")
+    seed_bound_volume(standin, "team-a", "pv-data", "data", "Retain")
+    standin.delete("v1", "Namespace", "team-a")
+    seed_managed_namespace(standin, "team-b")
+    standin.seed([{"apiVersion": "v1", "kind": "ResourceQuota",
+                   "metadata": {"name": "strata-tenant-closing", "namespace": "team-b",
+                                "labels": {"app.kubernetes.io/managed-by": "strata.storage"}},
+                   "spec": {"hard": {"persistentvolumeclaims": "0"}}}])
+    before = standin.snapshot()
+    bad = (
+        ("rules", dict(TENANT, name="team-v", role_rules=[{"verbs": ["get"]}]), "rules[0]"),
+        ("quota", dict(TENANT, name="team-v", quota={"hard": {"pvcs": "3"}}), "pvcs"),
+        ("psa", dict(TENANT, name="team-v", pod_security={"enforce": "restricted", "version": "1.31"}),
+         '"latest" or "v1.x"'),
+        ("limits", dict(TENANT, name="team-v", limits={"pvc_min": "10Gi", "pvc_max": "1Gi"}),
+         "pvc_min 10Gi is greater than pvc_max 1Gi"),
+    )
+    tasks = (("absent", {"name": "team-a", "state": "absent"}), ("present", TENANT),
+             ("reopen", dict(TENANT, name="team-b"))) + tuple((name, args) for name, args, dummy in bad)
+    standin.reset_requests()
+    play = "\n".join(["- hosts: localhost", "  gather_facts: false", "  tasks:"] + [
+        "    - name: %s\n      strata.storage.k8s_tenant_namespace: %s\n      ignore_errors: true"
+        % (name, json.dumps(dict(args, kubeconfig=standin.kubeconfig))) for name, args in tasks]) + "\n"
+    result = ansible_run(play)
+    absent, present, reopen = (result.result(n) for n in ("absent", "present", "reopen"))
+    assert absent.get("failed") is not True and absent["changed"] is False, absent
+    assert any("team-a is being deleted" in n for n in absent["notes"]), absent
+    assert present["failed"] is True
+    assert present["msg"].startswith("namespace team-a is being deleted (Terminating since "), present["msg"]
+    assert "run again once it is gone" in present["msg"]
+    assert reopen["changed"] is True and not reopen.get("failed"), reopen
+    assert standin.get("v1", "ResourceQuota", "strata-tenant-closing", "team-b") is None
+    team_a = dict((k, v) for k, v in standin.snapshot().items() if k[1] == "team-a" or k[2] == "team-a")
+    assert team_a == dict((k, v) for k, v in before.items() if k[1] == "team-a" or k[2] == "team-a")
+    assert not [w for w in writes(standin) if "team-a" in w["path"]]
+    for name, dummy, words in bad:
+        res = result.result(name)
+        assert res["failed"] is True and words in res["msg"], (name, res["msg"])
+        assert "nothing was changed" in res["msg"], res["msg"]
+        assert res["actions"] == []
+    assert not [r for r in standin.requests() if "team-v" in r["path"] or "team-v" in json.dumps(r["body"])]
+
+
+def test_tenant_removal_leaves_no_window_for_a_new_claim(standin, ansible_run):
+    """Removing a tenant lists PVs once. A claim created, or a pending claim bound, after that
+    list would keep reclaim policy Delete and lose its volume with the namespace. The module
+    first stops new claims (a ResourceQuota of persistentvolumeclaims: 0, which quota admission
+    enforces: resourcequota/controller.go) and deletes the claims that are not bound yet."""
+    seed_managed_namespace(standin, "team-a")
+    seed_bound_volume(standin, "team-a", "pv-data", "data", "Delete")
+    standin.seed([{"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "waiting", "namespace": "team-a"},
+                   "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "fast",
+                            "resources": {"requests": {"storage": "1Gi"}}}, "status": {"phase": "Pending"}}])
+    made = []
+
+    def bind(store, claim):
+        """What the PV controller does for a claim: provision a Delete volume and bind both."""
+        pv_name = "pv-%s" % claim["metadata"]["name"]
+        store.seed([{"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": pv_name},
+                     "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "fast",
+                              "persistentVolumeReclaimPolicy": "Delete",
+                              "csi": {"driver": "topolvm.io", "volumeHandle": pv_name},
+                              "claimRef": {"kind": "PersistentVolumeClaim", "apiVersion": "v1", "namespace": "team-a",
+                                           "name": claim["metadata"]["name"], "uid": claim["metadata"]["uid"]}},
+                     "status": {"phase": "Bound"}}])
+        bound = json.loads(json.dumps(claim))
+        bound["spec"]["volumeName"] = pv_name
+        bound["status"] = {"phase": "Bound"}
+        store.seed([bound])
+        made.append(pv_name)
+
+    def after_pv_list(store, method, path, query):
+        if method != "GET" or path != "/api/v1/persistentvolumes":
+            return
+        from k8s.apiserver_standin.resources import BY_KIND
+        from k8s.apiserver_standin.store import ApiError
+        pvcs = BY_KIND[("v1", "PersistentVolumeClaim")]
+        try:
+            late = store.create(pvcs, "team-a", {"metadata": {"name": "late"}, "spec": {
+                "accessModes": ["ReadWriteOnce"], "storageClassName": "fast", "resources": {"requests": {"storage": "1Gi"}}}})
+            bind(store, late)
+        except ApiError as exc:
+            made.append("refused: %s" % exc.message)
+        waiting = store.get_object("v1", "PersistentVolumeClaim", "waiting", "team-a")
+        if waiting is not None and not waiting["metadata"].get("deletionTimestamp"):
+            bind(store, waiting)
+
+    standin.store.add_hook(after_pv_list, after=True, once=False)
+    res = run(ansible_run, standin, {"name": "team-a", "state": "absent"})
+    assert res["changed"] is True and not res.get("failed"), res
+    assert not standin.store.hook_errors, standin.store.hook_errors
+    assert made, "the hook never ran"
+    assert standin.store.run_controllers() == []
+    assert standin.get("v1", "Namespace", "team-a") is None
+    survivors = [n for n in made if not n.startswith("refused")]
+    for name in ["pv-data"] + survivors:
+        pv = standin.get("v1", "PersistentVolume", name)
+        assert pv is not None, "%s lost with the namespace (hook made %s)" % (name, made)
+        assert pv["status"]["phase"] == "Released"
+    assert any("exceeded quota: strata-tenant-closing" in n for n in made), made
 
 
 def test_tenant_refuses_a_namespace_it_does_not_manage(standin, ansible_run):
@@ -203,6 +321,8 @@ def test_branch_playbook_creates_and_removes_the_branch_namespace(standin_tls, a
 
     gone = ansible_run(BRANCH_PLAYBOOK, dict(extra, k8s_tenant_state="absent"))
     assert gone.rc == 0, gone.stdout[-3000:]
+    assert standin.get("v1", "Namespace", name)["status"]["phase"] == "Terminating"
+    assert standin.store.run_controllers() == []
     assert standin.get("v1", "Namespace", name) is None
 
 

@@ -9,9 +9,13 @@ Two halves:
   option out keeps what is there), which of those differences touch immutable fields, the
   default-class annotation switch, and the predicted after-state for diff mode;
 - `Executor`, which sends the planned requests with the official `kubernetes` client: every
-  update is a PUT carrying the live resourceVersion (a concurrent change answers 409 and fails
-  clearly instead of being overwritten), and in check mode the same requests go out with
-  `dryRun=All`, so the API server validates them and nothing is stored.
+  update is a PUT carrying the live resourceVersion (a concurrent change answers 409; the
+  callers read again and plan again, a bounded number of times, instead of overwriting it),
+  and in check mode the same requests go out as server-side dry runs, each option where the
+  real API server reads it (staging/src/k8s.io/apiserver/pkg/endpoints/handlers): dryRun,
+  fieldManager and fieldValidation in the query of a POST/PUT/PATCH (create.go, update.go,
+  patch.go), DeleteOptions (preconditions and dryRun) in the body of a DELETE (delete.go reads
+  the body whenever there is one and then ignores the query).
 
 Actions are reported as {description, method, path, dry_run}: never a request body, so no
 secret can leak through them.
@@ -26,9 +30,16 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
-from ansible_collections.strata.storage.plugins.module_utils.k8s.client import ApiException, api_error
+import time
 
+from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
+from ansible_collections.strata.storage.plugins.module_utils.k8s.client import (
+    REQUEST_TIMEOUT, ApiException, api_error, connection_error, connection_errors, status_of,
+)
+
+FIELD_MANAGER = "strata.storage"
+# How often a write that met a concurrent change (409) is planned again from a fresh read.
+CONFLICT_RETRIES = 3
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "strata.storage"
 TENANT_LABEL = "strata.storage/tenant"
@@ -126,19 +137,28 @@ def _same_leaf(want, have, quantities):
     return False
 
 
+def _empty(value):
+    """What the server stores as nothing: Go's encoding/json omits empty maps and slices of
+    `omitempty` fields, so asking for {} or [] is asking for what an absent field is."""
+    return value is None or value == {} or value == []
+
+
 def differences(spec, desired, live):
     """Paths (tuples) of the fields of `desired` that differ from `live`.
 
     Maps compare only the keys the user gave (the server adds defaults; other tools add keys),
     except the maps in spec.exact_maps (StorageClass parameters, quota `hard`), which are a
     complete set. Lists compare element by element and must have the same length. In
-    labels/annotations a None value means "remove this key".
+    labels/annotations a None value means "remove this key". An empty map or list equals a
+    missing field (the server drops them).
     """
     found = []
 
     def walk(want, have, path):
         quantities = spec.quantities and path[:1] == ("spec",)
         if isinstance(want, dict):
+            if _empty(want) and _empty(have):
+                return
             if not isinstance(have, dict):
                 found.append(path)
                 return
@@ -150,11 +170,15 @@ def differences(spec, desired, live):
                     if have.get(key) not in (None, {}, []) or (key in have and path[:1] == ("metadata",)):
                         found.append(path + (key,))
                     continue
+                if _empty(value) and _empty(have.get(key)):
+                    continue
                 if key not in have:
                     found.append(path + (key,))
                 else:
                     walk(value, have[key], path + (key,))
         elif isinstance(want, list):
+            if _empty(want) and _empty(have):
+                return
             if not isinstance(have, list) or len(want) != len(have):
                 found.append(path)
                 return
@@ -178,6 +202,8 @@ def differences(spec, desired, live):
         if value is None:
             if live.get(key) not in (None, {}, []):
                 found.append((key,))
+        elif _empty(value) and _empty(live.get(key)):
+            continue
         elif key not in live:
             found.append((key,))
         else:
@@ -285,6 +311,11 @@ class Step:
     sendable_in_check: bool = True
     unsent_reason: str = None
     name: str = None
+    # a DELETE whose object must be gone before the next step (re-create): wait for finalizers
+    wait_gone: bool = False
+    # a write the snapshot webhook may refuse for a moment after the old default was unmarked
+    # (it reads an informer cache): retried briefly
+    retry_webhook: bool = False
 
 
 @dataclass
@@ -363,7 +394,7 @@ def plan_object(spec, desired, live, state="present", recreate=False, create_sen
         if not recreate:
             return plan   # the caller refuses (after building the diff)
         plan.steps.append(Step("delete %s to re-create it (changing %s)" % (what, ", ".join(plan.immutable_changes)),
-                               "DELETE", spec.path(name, namespace), delete_body(live), name=name))
+                               "DELETE", spec.path(name, namespace), delete_body(live), name=name, wait_gone=True))
         plan.steps.append(Step("re-create %s" % what, "POST", spec.path(None, namespace), for_create(new),
                                sendable_in_check=False, name=name,
                                unsent_reason="check mode cannot dry-run the re-create while %s still exists" % what))
@@ -506,6 +537,9 @@ def snapshotclass_desired(params, live):
 # tenant namespaces
 
 QUOTA_NAME = "strata-tenant-quota"
+# Set first when a tenant is removed: no new claim can be created in the namespace while its
+# volumes are listed and kept (quota admission enforces persistentvolumeclaims: 0).
+CLOSING_QUOTA = "strata-tenant-closing"
 LIMITS_NAME = "strata-tenant-limits"
 ROLE_NAME = "strata-tenant"
 DENY_POLICY = "strata-default-deny"
@@ -577,11 +611,114 @@ def _limit_range(limits):
     return items
 
 
+# What the API server checks and this module checks first, so that no run (and no check-mode
+# run, which cannot dry-run objects inside a namespace that does not exist yet) stops half-way:
+# pkg/apis/core/helper/helpers.go standardQuotaResources (kubernetes/kubernetes)
+QUOTA_RESOURCES = frozenset((
+    "cpu", "memory", "ephemeral-storage", "requests.cpu", "requests.memory", "requests.storage",
+    "requests.ephemeral-storage", "limits.cpu", "limits.memory", "limits.ephemeral-storage", "pods",
+    "resourcequotas", "services", "replicationcontrollers", "secrets", "persistentvolumeclaims", "configmaps",
+    "services.nodeports", "services.loadbalancers"))
+COUNTED_QUOTA_RESOURCES = frozenset((
+    "pods", "resourcequotas", "services", "replicationcontrollers", "secrets", "configmaps",
+    "persistentvolumeclaims", "services.nodeports", "services.loadbalancers"))
+_QUALIFIED = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# kubernetes/pod-security-admission api/helpers.go ParseLevel and ParseVersion
+PSA_LEVELS = ("privileged", "baseline", "restricted")
+_PSA_VERSION = re.compile(r"^v1\.([0-9]|[1-9][0-9]*)$")
+
+
+def _quota_key_problem(key):
+    """pkg/apis/core/validation/validation.go ValidateResourceQuotaResourceName."""
+    prefix, dummy, base = key.rpartition("/")
+    if not base or len(base) > 63 or not _QUALIFIED.match(base) or (prefix and not _SUBDOMAIN.match(prefix)):
+        return "%s is not a qualified name" % key
+    if not prefix and key not in QUOTA_RESOURCES and not key.startswith(("hugepages-", "requests.hugepages-")):
+        return ("%s is not a resource a quota can limit (a standard name such as persistentvolumeclaims or "
+                "requests.storage, or a qualified one such as count/deployments.apps)" % key)
+    return None
+
+
+def tenant_problems(params):
+    """What the API server would refuse in this tenant, as sentences (empty when it is fine):
+    Role rules without verbs, apiGroups or resources (rbac validation.go validatePolicyRule),
+    quota keys that are no quota resource and negative or fractional counts (core validation.go
+    ValidateResourceQuotaResourceName, ValidateResourceQuantityValue), Pod Security levels and
+    versions other than the levels, `latest` or `v1.N` (PodSecurity admission), and LimitRange
+    bounds out of order (core validation.go ValidateLimitRange: min <= defaultRequest <= default
+    <= max)."""
+    problems = []
+    for index, rule in enumerate(params.get("role_rules") or []):
+        rule = rule or {}
+        where = "role_rules: rules[%d]" % index
+        if rule.get("nonResourceURLs"):
+            problems.append("%s has nonResourceURLs, which a namespaced Role cannot have" % where)
+            continue
+        missing = [key for key in ("verbs", "apiGroups", "resources") if not rule.get(key)]
+        if missing:
+            problems.append("%s has no %s (every rule needs verbs, apiGroups and resources; the core group is \"\")"
+                            % (where, " and no ".join(missing)))
+        elif rule.get("resourceNames") and len(rule["resources"]) > 1:
+            problems.append("%s names resourceNames for more than one resource" % where)
+    if params.get("quota") is not None:
+        for key, value in sorted(quota_hard(params["quota"]).items()):
+            problem = _quota_key_problem(key)
+            amount = parse_quantity(value)
+            if problem:
+                problems.append("quota: %s" % problem)
+            elif amount is None:
+                problems.append("quota: %s %s is not a quantity" % (key, value))
+            elif amount < 0:
+                problems.append("quota: %s %s is negative" % (key, value))
+            elif (key in COUNTED_QUOTA_RESOURCES or key.startswith("count/") or key.endswith("/persistentvolumeclaims")) \
+                    and amount.denominator != 1:
+                problems.append("quota: %s %s must be a whole number" % (key, value))
+    psa_labels = dict((k, v) for k, v in (params.get("labels") or {}).items() if k.startswith("pod-security.kubernetes.io/"))
+    psa = params.get("pod_security") or {}
+    for mode in PSA_MODES:
+        if psa.get(mode):
+            psa_labels["pod-security.kubernetes.io/%s" % mode] = psa[mode]
+            if psa.get("version"):
+                psa_labels["pod-security.kubernetes.io/%s-version" % mode] = psa["version"]
+    if psa.get("version") and psa["version"] != "latest" and not _PSA_VERSION.match(str(psa["version"])):
+        problems.append('pod_security.version: %s must be "latest" or "v1.x", for example v1.31' % psa["version"])
+    else:
+        for key, value in sorted(psa_labels.items()):
+            if key.endswith("-version") and value != "latest" and not _PSA_VERSION.match(str(value)):
+                problems.append('labels: %s %s must be "latest" or "v1.x"' % (key, value))
+            elif not key.endswith("-version") and value not in PSA_LEVELS:
+                problems.append("labels: %s %s must be one of %s" % (key, value, ", ".join(PSA_LEVELS)))
+    limits = params.get("limits") or {}
+    order = (("pvc_min", "pvc_max"),)
+    for low, high in order:
+        a, b = parse_quantity(limits.get(low)), parse_quantity(limits.get(high))
+        for option, amount in ((low, a), (high, b)):
+            if limits.get(option) is not None and amount is None:
+                problems.append("limits: %s %s is not a quantity" % (option, limits[option]))
+        if a is not None and b is not None and a > b:
+            problems.append("limits: %s %s is greater than %s %s" % (low, limits[low], high, limits[high]))
+    chain = ("container_default_request", "container_default", "container_max")
+    for i, low in enumerate(chain):
+        for high in chain[i + 1:]:
+            for resource in sorted(set(limits.get(low) or {}) & set(limits.get(high) or {})):
+                a, b = parse_quantity(limits[low][resource]), parse_quantity(limits[high][resource])
+                if a is not None and b is not None and a > b:
+                    problems.append("limits: %s %s %s is greater than %s %s %s"
+                                    % (low, resource, limits[low][resource], high, resource, limits[high][resource]))
+    return problems
+
+
 def tenant_objects(params):
-    """Desired objects of a tenant namespace, in the order they are applied.
+    """Desired objects of a tenant namespace, in the order they are applied, after refusing
+    (StrataError, before any request) what the API server would reject.
 
     Sections left out (quota, limits, group) are not planned, so existing objects stay as
     they are; network policies are always planned (default deny is the safe default)."""
+    problems = tenant_problems(params)
+    if problems:
+        raise StrataError("namespace %s: %s; nothing was changed" % (params["name"], "; ".join(problems)),
+                          hint="the API server would refuse this; fix the input")
     ns = params["name"]
     base_labels = {MANAGED_BY_LABEL: MANAGED_BY, TENANT_LABEL: params.get("tenant") or ns}
     ns_labels = dict(params.get("labels") or {})
@@ -696,9 +833,17 @@ def branch_namespace(branch, prefix="br", max_length=63):
 def _hint_for(status):
     return {
         401: "the API server rejected the credentials: check api_key, or the kubeconfig's user and context",
-        403: "the credentials lack RBAC permission for this request",
+        403: "the credentials lack RBAC permission for this request, or an admission plugin refused it",
         409: "the object changed (or appeared) since it was read; run again to work on its current state",
     }.get(status)
+
+
+class NotServed(StrataError):
+    """The API server serves no such resource at all (a CRD that is not installed)."""
+
+
+def is_conflict(exc):
+    return isinstance(exc, StrataError) and exc.rc == 409
 
 
 class Executor:
@@ -712,10 +857,19 @@ class Executor:
         self.reads = reads
         self.page_size = page_size
         self.notes = []
+        self.done = []   # the steps that were applied (or, in check mode, would be): the changes
+
+    @property
+    def host(self):
+        return getattr(getattr(self.api, "configuration", None), "host", None)
 
     def request(self, method, path, query=None, body=None, what=None):
         """JSON request; returns the decoded body. Raises StrataError on failure."""
         query = list(query or [])
+        if method in ("POST", "PUT", "PATCH"):
+            # read from the query by create.go/update.go/patch.go: our name in managedFields, and
+            # an unknown field refused (400) instead of silently dropped (the default, Warn)
+            query += [("fieldManager", FIELD_MANAGER), ("fieldValidation", "Strict")]
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -723,39 +877,47 @@ class Executor:
             if hasattr(self.api, "param_serialize"):      # kubernetes >= 32 (new generator)
                 serialized = self.api.param_serialize(method=method, resource_path=path, query_params=query,
                                                       header_params=headers, body=body, auth_settings=["BearerToken"])
-                response = self.api.call_api(*serialized)
+                response = self.api.call_api(*serialized, _request_timeout=REQUEST_TIMEOUT)
                 data = response.read()
                 if not 200 <= response.status <= 299:
                     raise ApiException(http_resp=response)
             else:                                           # older clients
                 response = self.api.call_api(path, method, query_params=query, header_params=headers, body=body,
                                              auth_settings=["BearerToken"], _preload_content=False,
-                                             _return_http_data_only=True)
+                                             _return_http_data_only=True, _request_timeout=REQUEST_TIMEOUT)
                 data = response.data
         except ApiException as exc:
+            if not exc.status:   # the client's own wrapper of a TLS failure
+                raise connection_error(exc, self.host, what or path)
+            if exc.status == 404 and not status_of(exc):
+                # not a Status: no handler serves the path (notfoundhandler's text/plain 404)
+                raise NotServed("%s: the API server does not serve %s" % (what or "%s %s" % (method, path), path), rc=404)
             raise api_error(what or "%s %s" % (method, path), exc, hint=_hint_for(exc.status))
         except StrataError:
             raise
-        except Exception as exc:   # urllib3 connection/TLS errors arrive as many types
-            host = getattr(getattr(self.api, "configuration", None), "host", "?")
-            raise StrataError("%s: cannot talk to the API server at %s: %s" % (what or path, host, exc),
-                              hint="check host/kubeconfig, ca_cert and validate_certs")
+        except connection_errors() as exc:   # no HTTP answer at all
+            raise connection_error(exc, self.host, what or path)
         if isinstance(data, bytes):
             data = data.decode("utf-8")
         return json.loads(data) if data else {}
 
     def get(self, spec, name, namespace=None):
-        """The live object as a dict, or None when it does not exist."""
+        """The live object as a dict, or None when it does not exist (NotServed when the API has
+        no such resource at all)."""
         path = spec.path(name, namespace)
         self.reads.append(["GET", path])
         try:
             return self.request("GET", path, what="reading %s" % spec.what(name, namespace))
+        except NotServed:
+            raise
         except StrataError as exc:
             if exc.rc == 404:
                 return None
             raise
 
     def list(self, spec, namespace=None):
+        """Every item, following continue tokens; a 410 Expired on a later page starts again as
+        one full list, as client-go's pager does (tools/pager/pager.go)."""
         items, token = [], None
         path = spec.path(None, namespace)
         while True:
@@ -763,25 +925,79 @@ class Executor:
             if token:
                 query.append(("continue", token))
             self.reads.append(["GET", path])
-            page = self.request("GET", path, query=query, what="listing %s" % spec.plural)
+            try:
+                page = self.request("GET", path, query=query, what="listing %s" % spec.plural)
+            except StrataError as exc:
+                if not (token and exc.rc == 410):
+                    raise
+                self.reads.append(["GET", path])
+                return self.request("GET", path, what="listing %s" % spec.plural).get("items") or []
             items.extend(page.get("items") or [])
             token = (page.get("metadata") or {}).get("continue")
             if not token:
                 return items
 
     def apply(self, step):
-        """Send one planned write (dryRun=All in check mode); returns the API's answer or None."""
+        """Send one planned write as a dry run in check mode; returns the API's answer or None."""
         action = {"description": step.description, "method": step.method, "path": step.path,
                   "dry_run": self.check_mode}
         if self.check_mode and not step.sendable_in_check:
             action["sent"] = False
             self.actions.append(action)
-            if step.unsent_reason:
+            self.done.append(step)
+            if step.unsent_reason and step.unsent_reason not in self.notes:
                 self.notes.append(step.unsent_reason)
             return None
         self.actions.append(action)
-        query = [("dryRun", "All")] if self.check_mode else []
-        return self.request(step.method, step.path, query=query, body=step.body, what=step.description)
+        query, body = [], step.body
+        if step.method == "DELETE":
+            # handlers/delete.go decodes DeleteOptions from the body whenever there is one and
+            # then never reads the query: dryRun must be in the body
+            body = dict(body or {"apiVersion": "v1", "kind": "DeleteOptions"})
+            if self.check_mode:
+                body["dryRun"] = ["All"]
+        elif self.check_mode:
+            query = [("dryRun", "All")]
+        for attempt in range(6):
+            try:
+                answer = self.request(step.method, step.path, query=query, body=body, what=step.description)
+                break
+            except StrataError as exc:
+                if not (step.retry_webhook and exc.rc == 400 and "already exists for driver" in exc.msg and attempt < 5):
+                    raise
+                time.sleep(1)
+        self.done.append(step)
+        if step.wait_gone and not self.check_mode and answer and (answer.get("metadata") or {}).get("deletionTimestamp"):
+            self.wait_gone(step.path, step.description, timeout=60)
+        return answer
+
+    def wait_gone(self, path, what, timeout, sleep=2):
+        """Poll until GET answers 404; StrataError naming what remains after `timeout` seconds."""
+        deadline = time.time() + timeout
+        delay = 0.2
+        while True:
+            self.reads.append(["GET", path])
+            try:
+                obj = self.request("GET", path, what=what)
+            except StrataError as exc:
+                if exc.rc == 404:
+                    return True
+                raise
+            if time.time() >= deadline:
+                meta = obj.get("metadata") or {}
+                why = ""
+                if meta.get("finalizers") or (obj.get("spec") or {}).get("finalizers"):
+                    why = " (finalizers: %s)" % ", ".join((meta.get("finalizers") or []) +
+                                                          ((obj.get("spec") or {}).get("finalizers") or []))
+                conditions = [c.get("message") for c in (obj.get("status") or {}).get("conditions") or []
+                              if c.get("status") == "True" and c.get("message")]
+                if conditions:
+                    why += ": " + "; ".join(conditions)
+                raise StrataError("%s: still there after %d seconds, being deleted%s" % (what, timeout, why), rc=408,
+                                  hint="its finalizers are waiting for controllers; wait longer (wait_timeout) "
+                                       "or look at what remains")
+            time.sleep(min(delay, sleep, max(0.0, deadline - time.time())))
+            delay *= 2
 
     def apply_all(self, plans):
         """Apply the steps of every plan in order; returns {(kind, name): last answer}."""
@@ -796,11 +1012,67 @@ class Executor:
         return answers
 
 
+def retry_on_conflict(work, what, notes):
+    """Run work() again from a fresh read when a write met a concurrent change (409 Conflict or
+    AlreadyExists), at most CONFLICT_RETRIES times."""
+    for attempt in range(CONFLICT_RETRIES + 1):
+        try:
+            return work()
+        except StrataError as exc:
+            if not is_conflict(exc) or attempt == CONFLICT_RETRIES:
+                raise
+            notes.append("%s changed while this run worked on it (409 conflict: %s); read it again and planned again"
+                         % (what, exc.msg))
+
+
 # --------------------------------------------------------------------------------------------
 # the body shared by k8s_storageclass and k8s_volumesnapshotclass
 
+def not_served_error(kind):
+    return StrataError("the %s API is not served by this cluster; nothing was changed" % kind,
+                       rc=404, hint="install the CSI external-snapshotter's CRDs (snapshot.storage.k8s.io), or check "
+                                    "that host, kubeconfig and context point at the cluster you mean")
+
+
+def _plan_class(executor, params, spec, build_desired):
+    """Read and plan one class and the default switch; (plans, warnings)."""
+    name = params["name"]
+    live = executor.get(spec, name)
+    warnings = []
+    if params["state"] == "absent":
+        plans = [plan_object(spec, {"metadata": {"name": name}}, live, state="absent")]
+        if live and ((live.get("metadata") or {}).get("annotations") or {}).get(spec.default_annotation) == "true":
+            warnings.append("%s was the default %s; there is none now unless another is marked"
+                            % (spec.what(name), spec.kind))
+        return plans, warnings
+    desired = build_desired(params, live)
+    main = plan_object(spec, desired, live, recreate=params["recreate"])
+    if main.immutable_changes and not params["recreate"]:
+        raise immutable_error(main)
+    others = []
+    if params.get("default"):
+        scope = (desired.get(spec.default_scope) or (live or {}).get(spec.default_scope)) if spec.default_scope else None
+        others = plan_default_others(spec, name, scope, executor.list(spec))
+    if spec.default_scope and others:
+        # The snapshot validation webhook (external-snapshotter pkg/validation-webhook/
+        # snapshot.go) refuses a second default per driver: unmark the others first. Its dry
+        # run of the mark would be refused too while they are still marked.
+        for step in main.steps:
+            if step.method in ("POST", "PUT"):
+                step.retry_webhook = True
+                step.sendable_in_check = False
+                step.unsent_reason = ("check mode cannot dry-run marking %s default while %s %s still marked: the "
+                                      "snapshot webhook refuses two defaults per driver"
+                                      % (spec.what(name), ", ".join(p.name for p in others),
+                                         "is" if len(others) == 1 else "are"))
+        return others + [main], warnings
+    # StorageClass: mark this one first, then unmark the others, so there is always a default
+    return [main] + others, warnings
+
+
 def apply_class(module, runner, kind, build_desired, result_key):
-    """Read, plan (refusing immutable changes unless recreate), apply, report."""
+    """Read, plan (refusing immutable changes unless recreate), apply, report; a concurrent
+    change (409) is answered by reading and planning again."""
     from ansible_collections.strata.storage.plugins.module_utils.k8s.client import api_client
     from ansible_collections.strata.storage.plugins.module_utils.core.module_support import finish
     from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
@@ -809,34 +1081,37 @@ def apply_class(module, runner, kind, build_desired, result_key):
     spec = KINDS[kind]
     name = params["name"]
     executor = Executor(api_client(params), module.check_mode, runner.actions, runner.reads)
-    live = executor.get(spec, name)
-    warnings = []
-    if params["state"] == "absent":
-        plans = [plan_object(spec, {"metadata": {"name": name}}, live, state="absent")]
-        if live and ((live.get("metadata") or {}).get("annotations") or {}).get(spec.default_annotation) == "true":
-            warnings.append("%s was the default %s; there is none now unless another is marked" % (spec.what(name), kind))
-    else:
-        desired = build_desired(params, live)
-        main = plan_object(spec, desired, live, recreate=params["recreate"])
-        plans = [main]
-        if params.get("default"):
-            scope = desired.get(spec.default_scope) or (live or {}).get(spec.default_scope) if spec.default_scope else None
-            plans.extend(plan_default_others(spec, name, scope, executor.list(spec)))
-        if main.immutable_changes and not params["recreate"]:
-            raise immutable_error(main)
-    before = dict((p.name, p.before) for p in plans if p.before or p.changed)
-    after = dict((p.name, p.after) for p in plans if p.after or p.changed)
-    answers = executor.apply_all(plans)
-    for p in plans:
-        key = (spec.kind, None, p.name)
-        if key in answers:
-            after[p.name] = view(answers[key]) if answers[key] else {}
-    steps = [s for p in plans for s in p.steps]
-    plan = Plan(actions=steps, before=before, after=after, warnings=warnings, notes=executor.notes)
-    if params["recreate"] and plans[0].immutable_changes:
-        plan.notes.append("%s was deleted and re-created to change %s; PersistentVolumes provisioned from it keep working"
-                          % (spec.what(name), ", ".join(plans[0].immutable_changes)))
+    notes, first = [], {}
+
+    def work():
+        plans, warnings = _plan_class(executor, params, spec, build_desired)
+        if not first:
+            first["before"] = dict((p.name, p.before) for p in plans if p.before or p.changed)
+            first["plans"] = plans
+        after = dict((p.name, p.after) for p in plans if p.after or p.changed)
+        answers = executor.apply_all(plans)
+        for p in plans:
+            key = (spec.kind, None, p.name)
+            if key in answers:
+                after[p.name] = view(answers[key]) if answers[key] else {}
+        return plans, after, warnings
+
+    try:
+        plans, after, warnings = retry_on_conflict(work, spec.what(name), notes)
+    except NotServed:
+        if params["state"] != "absent":
+            raise not_served_error(kind)
+        module.warn("the %s API is not served by this cluster (its CRD is not installed), so there is no %s to delete"
+                    % (kind, name))
+        plans, after, warnings = [], {}, []
+        first.setdefault("before", {})
+    plan = Plan(actions=executor.done, before=first["before"], after=after, warnings=warnings,
+                notes=executor.notes + notes)
+    main = [p for p in plans if p.name == name]
+    if params.get("recreate") and main and main[0].immutable_changes:
+        plan.notes.append("%s was deleted and re-created to change %s; PersistentVolumes provisioned from it keep "
+                          "working" % (spec.what(name), ", ".join(main[0].immutable_changes)))
     finish(module, runner, plan, **{
         result_key: after.get(name, {}),
-        "default_removed_from": [p.name for p in plans[1:] if p.changed],
+        "default_removed_from": [p.name for p in plans if p.name != name and p.changed],
     })

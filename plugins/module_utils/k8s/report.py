@@ -16,9 +16,12 @@ Rules worth knowing (docs/k8s_reports.md explains them to users):
 - A PV's claim is gone when its claimRef has a uid and no PVC with that namespace/name exists,
   or one exists with a different uid (a re-created PVC of the same name is another claim).
   A claimRef without a uid is a pre-binding reservation, not a lost claim.
-- A pod uses a PVC when it is not finished (phase other than Succeeded/Failed) and names it in
-  spec.volumes[].persistentVolumeClaim.claimName, or owns it as a generic ephemeral volume
-  (PVC name "<pod>-<volume>").
+- A pod uses a PVC when it names it in spec.volumes[].persistentVolumeClaim.claimName, or owns
+  it as a generic ephemeral volume (PVC name "<pod>-<volume>"), and either has not finished
+  (phase other than Succeeded/Failed) or is scheduled to a node: Kubernetes keeps a claim that
+  a scheduled pod names, finished or not, until that pod is deleted (the kubernetes.io/
+  pvc-protection finalizer, pkg/controller/volume/pvcprotection podUsesPVC). A finished Job's
+  pod that still exists therefore keeps its claim in use.
 - Staleness (stale_days = N):
   * a Released PV is stale when it has been Released for N days or more, measured from
     status.lastPhaseTransitionTime (Kubernetes 1.31+); older servers do not set it, and then
@@ -163,6 +166,32 @@ def pod_is_active(pod):
     return _status(pod).get("phase") not in FINISHED_POD_PHASES
 
 
+def _pod_shut_down(pod):
+    """pvc_protection_controller.go podIsShutDown: deleted with grace period 0 (kubelet is done)."""
+    meta = _meta(pod)
+    return bool(meta.get("deletionTimestamp")) and meta.get("deletionGracePeriodSeconds") == 0
+
+
+def pod_keeps_claims(pod):
+    """The claims this pod keeps in use: all it names while it has not finished; and, once
+    scheduled, those it names by claimName whatever its phase, and its generic ephemeral
+    volumes until it is shut down (the PVC protection controller's podUsesPVC)."""
+    active = pod_is_active(pod)
+    scheduled = bool(_spec(pod).get("nodeName"))
+    shut_down = _pod_shut_down(pod)
+    names = []
+    pod_name = _meta(pod).get("name")
+    for volume in _spec(pod).get("volumes") or []:
+        claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+        if claim:
+            if active or scheduled:
+                names.append(claim)
+        elif volume.get("ephemeral") is not None and pod_name and volume.get("name"):
+            if (active or scheduled) and not shut_down:
+                names.append("%s-%s" % (pod_name, volume["name"]))
+    return names
+
+
 def event_time(event):
     """When an event last happened: series.lastObservedTime, lastTimestamp, eventTime, then
     metadata.creationTimestamp (events.k8s.io and core/v1 events fill different fields)."""
@@ -201,16 +230,15 @@ class _Index(object):
         self.pvc_by_key = {(_meta(p).get("namespace"), _meta(p).get("name")): p for p in self.pvcs}
         all_pvc_keys = {(_meta(p).get("namespace"), _meta(p).get("name")): p for p in pvcs}
         self.all_pvc_by_key = all_pvc_keys
-        # pods per PVC: active users and every referrer (for the last start time)
+        # pods per PVC: the pods that keep it in use, and every referrer (for the last start time)
         self.users = {}
         self.referrers = {}
         for pod in self.pods:
             namespace = _meta(pod).get("namespace")
             for claim in pod_claims(pod):
-                key = (namespace, claim)
-                self.referrers.setdefault(key, []).append(pod)
-                if pod_is_active(pod):
-                    self.users.setdefault(key, []).append(pod)
+                self.referrers.setdefault((namespace, claim), []).append(pod)
+            for claim in pod_keeps_claims(pod):
+                self.users.setdefault((namespace, claim), []).append(pod)
         # newest event per PVC (matching the PVC's uid when the event names one)
         self.newest_event = {}
         for event in events:
@@ -514,14 +542,13 @@ def count_calls(calls_by_kind):
 # --- cleanup guards (the cleanup module re-reads each object and asks these) ----------------
 
 def active_users(pods):
-    """{(namespace, pvc name): [pod names]} for pods that have not finished."""
+    """{(namespace, pvc name): [(pod name, phase)]} of the pods that keep each claim in use (see
+    pod_keeps_claims): deleting such a claim only marks it, Kubernetes removes it when they are gone."""
     users = {}
     for pod in pods:
-        if not pod_is_active(pod):
-            continue
         namespace = _meta(pod).get("namespace")
-        for claim in pod_claims(pod):
-            users.setdefault((namespace, claim), []).append(_meta(pod).get("name"))
+        for claim in pod_keeps_claims(pod):
+            users.setdefault((namespace, claim), []).append((_meta(pod).get("name"), _status(pod).get("phase")))
     return users
 
 
@@ -566,7 +593,15 @@ def pvc_refusal(pvc, users, expected=None):
     reason = _changed_since(pvc, expected or {})
     if reason:
         return reason
-    pods = users.get((meta.get("namespace"), meta.get("name")))
-    if pods:
-        return "mounted by pod(s) %s" % ", ".join(sorted(pods))
-    return None
+    pods = sorted(users.get((meta.get("namespace"), meta.get("name"))) or [])
+    if not pods:
+        return None
+    running = [name for name, phase in pods if phase not in FINISHED_POD_PHASES]
+    if running:
+        return "mounted by pod(s) %s" % ", ".join(running)
+    shown = ", ".join("%s (%s)" % (name, phase) for name, phase in pods)
+    if len(pods) == 1:
+        return "pod %s still names it; Kubernetes keeps the claim until that pod is deleted " \
+               "(kubernetes.io/pvc-protection)" % shown
+    return "pods %s still name it; Kubernetes keeps the claim until those pods are deleted " \
+           "(kubernetes.io/pvc-protection)" % shown

@@ -10,6 +10,7 @@ depend on, so their tests run without a kube-apiserver.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -21,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import validation
 from .resources import BY_PATH, RESOURCES, group_versions
-from .store import ApiError, Store, bad_request, not_found
+from .store import ApiError, Store, bad_request, invalid_options, not_found
 
 KUBE_VERSION = validation.schema_version().lstrip("v")
 
@@ -30,14 +31,24 @@ def _status_body(code, reason, message):
     return ApiError(code, reason, message).status()
 
 
-class StandinServer(object):
-    """A running stand-in: `.url`, `.token`, `.store`; `start()`/`stop()`; `write_kubeconfig()`."""
+class NotServed(Exception):
+    """No handler serves the path (answered with the plain-text 404 of a real server)."""
 
-    def __init__(self, token=None, tls=False, host="127.0.0.1", port=0):
+
+class StandinServer(object):
+    """A running stand-in: `.url`, `.token`, `.store`; `start()`/`stop()`; `write_kubeconfig()`.
+
+    token: the bearer token every request needs; basic: (user, password) also accepted as
+    HTTP basic authentication (a real kube-apiserver dropped basic auth in 1.19; some
+    authenticating proxies in front of one still take it)."""
+
+    def __init__(self, token=None, tls=False, host="127.0.0.1", port=0, basic=None):
         self.token = token
+        self.basic = tuple(basic) if basic else None
         self.tls = tls
         self.store = Store()
         self.ca_cert = None
+        self.client_cert = self.client_key = None
         self._tmp = None
         self._thread = None
         handler = type("Handler", (_Handler,), {"standin": self})
@@ -47,8 +58,13 @@ class StandinServer(object):
             import ssl
             self._tmp = tempfile.mkdtemp(prefix="k8s-standin-tls-")
             cert, key, self.ca_cert = make_tls_files(self._tmp, host)
+            self.client_cert, self.client_key = make_client_cert(self._tmp, "strata-client")
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert, key)
+            # client certificates are asked for but optional; the request log names the
+            # certificate's CN (no authentication by certificate is modelled)
+            context.verify_mode = ssl.CERT_OPTIONAL
+            context.load_verify_locations(self.ca_cert)
             self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         self.host = host
         self.port = self.httpd.server_address[1]
@@ -117,22 +133,41 @@ def make_tls_files(directory, host="127.0.0.1"):
     return cert, key, ca_cert
 
 
-def _discovery_core():
+def make_client_cert(directory, cn):
+    """A client certificate and key signed by the throw-away CA of make_tls_files."""
+    ca_key, ca_cert = os.path.join(directory, "ca.key"), os.path.join(directory, "ca.crt")
+    key, csr, cert = (os.path.join(directory, "%s.%s" % (cn, n)) for n in ("key", "csr", "crt"))
+    ext = os.path.join(directory, "client.ext")
+    with open(ext, "w") as handle:
+        handle.write("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
+                     "extendedKeyUsage=clientAuth\n")
+    for args in (["req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=%s" % cn],
+                 ["x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-CAcreateserial", "-out", cert,
+                  "-days", "2", "-extfile", ext]):
+        subprocess.run(["openssl"] + args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return cert, key
+
+
+def _discovery_core(unserved=()):
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "v1",
-            "resources": [r.discovery() for r in RESOURCES if not r.group]}
+            "resources": [r.discovery() for r in RESOURCES if not r.group and r.qualified not in unserved]}
 
 
-def _discovery_group(group, version):
-    resources = [r.discovery() for r in RESOURCES if r.group == group and r.version == version]
+def _discovery_group(group, version, unserved=()):
+    resources = [r.discovery() for r in RESOURCES if r.group == group and r.version == version
+                 and r.qualified not in unserved]
     if not resources:
         return None
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "%s/%s" % (group, version),
             "resources": resources}
 
 
-def _discovery_groups():
+def _discovery_groups(unserved=()):
     groups = []
+    served = set(r.group for r in RESOURCES if r.group and r.qualified not in unserved)
     for name, versions in sorted(group_versions().items()):
+        if name not in served:
+            continue
         entries = [{"groupVersion": "%s/%s" % (name, v), "version": v} for v in versions]
         groups.append({"name": name, "versions": entries, "preferredVersion": entries[0]})
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
@@ -143,6 +178,83 @@ def _version_doc():
     return {"major": major, "minor": minor, "gitVersion": "v%s-standin" % KUBE_VERSION, "gitCommit": "standin",
             "gitTreeState": "clean", "buildDate": "1970-01-01T00:00:00Z", "goVersion": "none",
             "compiler": "none", "platform": "linux/amd64"}
+
+
+# Headers the request log keeps (tests look at impersonation, proxies and the auth scheme).
+LOGGED_HEADERS = ("Impersonate-User", "User-Agent", "Via")
+
+DELETE_OPTION_KEYS = ("dryRun", "preconditions", "propagationPolicy", "gracePeriodSeconds", "orphanDependents")
+
+
+def _dry_run_errors(values):
+    """apimachinery pkg/apis/meta/v1/validation ValidateDryRun: only "All" is allowed."""
+    if any(v != "All" for v in values):
+        return [validation.FieldError("NotSupported", "dryRun", value=list(values), supported=["All"])]
+    return []
+
+
+def write_options(method, qs):
+    """CreateOptions/UpdateOptions/PatchOptions: the create, update and patch handlers
+    (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/create.go, update.go, patch.go) decode
+    them from the URL query only (the body is the object) and validate them
+    (ValidateCreateOptions...: 422 on a bad dryRun or fieldValidation value)."""
+    kind = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions"}[method]
+    options = {"dryRun": list(qs.get("dryRun") or []),
+               "fieldManager": (qs.get("fieldManager") or [""])[-1],
+               "fieldValidation": (qs.get("fieldValidation") or [""])[-1]}
+    errs = _dry_run_errors(options["dryRun"])
+    if len(options["fieldManager"]) > 128:
+        errs.append(validation.FieldError("TooLong", "fieldManager", "may not be more than 128 bytes"))
+    if options["fieldValidation"] not in ("", "Ignore", "Warn", "Strict"):
+        errs.append(validation.FieldError("NotSupported", "fieldValidation", value=options["fieldValidation"],
+                                          supported=["", "Ignore", "Strict", "Warn"]))
+    if errs:
+        raise invalid_options(kind, errs)
+    # rest.go fieldValidation(): Warn when the parameter is absent
+    options["fieldValidation"] = options["fieldValidation"] or "Warn"
+    return options
+
+
+def delete_options(raw, qs):
+    """DeleteOptions as DeleteResource reads them (staging/src/k8s.io/apiserver/pkg/endpoints/
+    handlers/delete.go): decoded from the body whenever the request has one, and then the URL
+    query is NOT read at all; from the query only when the body is empty. So a DELETE with a
+    body of preconditions and dryRun only in the query is a real delete. Validated by
+    ValidateDeleteOptions (422). `_source` says where they came from."""
+    if raw:
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise bad_request("couldn't get version/kind; json parse error: %s" % exc)
+        if not isinstance(body, dict) or body.get("kind") not in (None, "DeleteOptions"):
+            raise bad_request("decoded object cannot be converted to DeleteOptions")
+        dry = body.get("dryRun")
+        if dry is not None and (not isinstance(dry, list) or not all(isinstance(v, str) for v in dry)):
+            raise bad_request("json: cannot unmarshal %s into Go struct field DeleteOptions.dryRun of type []string"
+                              % validation._json_type(dry))
+        options = dict((k, body[k]) for k in DELETE_OPTION_KEYS if body.get(k) is not None)
+        options["_source"] = "body"
+    else:
+        options = {"_source": "query"}
+        if qs.get("dryRun"):
+            options["dryRun"] = list(qs["dryRun"])
+        if qs.get("propagationPolicy"):
+            options["propagationPolicy"] = qs["propagationPolicy"][-1]
+        if qs.get("gracePeriodSeconds"):
+            options["gracePeriodSeconds"] = qs["gracePeriodSeconds"][-1]
+        if qs.get("orphanDependents"):
+            options["orphanDependents"] = qs["orphanDependents"][-1] in ("true", "1")
+    errs = _dry_run_errors(options.get("dryRun") or [])
+    policy = options.get("propagationPolicy")
+    if policy is not None and policy not in ("Foreground", "Background", "Orphan"):
+        errs.append(validation.FieldError("NotSupported", "propagationPolicy", value=policy,
+                                          supported=["Foreground", "Background", "Orphan", "nil"]))
+    if policy is not None and options.get("orphanDependents") is not None:
+        errs.append(validation.FieldError("Invalid", "propagationPolicy", "orphanDependents and deletionPropagation "
+                                          "cannot be both set", policy))
+    if errs:
+        raise invalid_options("DeleteOptions", errs)
+    return options
 
 
 def route(path):
@@ -194,6 +306,18 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         self._serve("DELETE")
 
+    def _send_not_found(self):
+        """What a real server answers for a path nothing serves (an API group whose CRD is not
+        installed): staging/src/k8s.io/apiserver/pkg/util/notfoundhandler/not_found_handler.go
+        calls http.NotFound, a text/plain "404 page not found", not a Status."""
+        data = b"404 page not found\n"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _send(self, code, body, headers=None):
         data = json.dumps(body, separators=(",", ":")).encode()
         self.send_response(code)
@@ -209,29 +333,61 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _logged_headers(self):
+        out = dict((name.lower(), self.headers.get(name)) for name in LOGGED_HEADERS if self.headers.get(name))
+        groups = self.headers.get_all("Impersonate-Group") or []
+        if groups:
+            out["impersonate-group"] = list(groups)
+        auth = self.headers.get("Authorization") or ""
+        out["authorization"] = auth.split(" ", 1)[0] if auth else None
+        peer = self.connection.getpeercert() if hasattr(self.connection, "getpeercert") else None
+        if peer:
+            out["client-cert"] = dict(item[0] for item in peer.get("subject", ())).get("commonName")
+        return out
+
+    def _authorized(self):
+        standin = self.standin
+        auth = self.headers.get("Authorization") or ""
+        if standin.token and auth == "Bearer %s" % standin.token:
+            return True
+        if standin.basic and auth.startswith("Basic "):
+            try:
+                return base64.b64decode(auth[6:]).decode() == "%s:%s" % standin.basic
+            except (ValueError, UnicodeDecodeError):
+                return False
+        return not standin.token and not standin.basic
+
     def _serve(self, method):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         split = urlsplit(self.path)
         path = split.path.rstrip("/") or "/"
-        query = dict((k, v[-1]) for k, v in parse_qs(split.query, keep_blank_values=True).items())
+        qs = parse_qs(split.query, keep_blank_values=True)
+        query = dict((k, v[-1]) for k, v in qs.items())
         standin = self.standin
-        token = standin.token
-        if token and self.headers.get("Authorization") != "Bearer %s" % token:
+        try:
+            logged_body = json.loads(raw) if raw else None
+        except ValueError:
+            logged_body = raw.decode("utf-8", "replace")
+        if not self._authorized():
             if not path.startswith("/_standin"):
-                standin.store.record(method, path, query)
+                standin.store.record(method, path, query, logged_body, self._logged_headers())
             return self._send(401, _status_body(401, "Unauthorized", "Unauthorized"))
         if path.startswith("/_standin"):
             return self._serve_standin(method, path)
-        standin.store.record(method, path, query)
+        standin.store.record(method, path, query, logged_body, self._logged_headers())
+        standin.store.run_hooks(method, path, query)
         headers = {}
         try:
-            code, body = self._dispatch(method, path, query, raw, headers)
+            code, body = self._dispatch(method, path, qs, raw, headers)
+        except NotServed:
+            return self._send_not_found()
         except ApiError as exc:
             code, body = exc.code, exc.status()
             headers.update(exc.headers)
         except Exception as exc:  # a stand-in bug: say so rather than hang the client
             code, body = 500, _status_body(500, "InternalError", "k8s stand-in internal error: %r" % (exc,))
+        standin.store.run_hooks(method, path, query, after=True)
         self._send(code, body, headers)
 
     def _serve_standin(self, method, path):
@@ -248,7 +404,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, {})
         return self._send(404, _status_body(404, "NotFound", "the stand-in has no %s %s" % (method, path)))
 
-    def _dispatch(self, method, path, query, raw, headers):
+    def _dispatch(self, method, path, qs, raw, headers):
+        query = dict((k, v[-1]) for k, v in qs.items())
+        unserved = self.standin.store.unserved
         if method == "GET":
             if path == "/version":
                 return 200, _version_doc()
@@ -256,34 +414,35 @@ class _Handler(BaseHTTPRequestHandler):
                 return 200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
                     {"clientCIDR": "0.0.0.0/0", "serverAddress": "%s:%d" % (self.standin.host, self.standin.port)}]}
             if path == "/api/v1":
-                return 200, _discovery_core()
+                return 200, _discovery_core(unserved)
             if path == "/apis":
-                return 200, _discovery_groups()
+                return 200, _discovery_groups(unserved)
             parts = path.split("/")
             if len(parts) == 4 and parts[1] == "apis":
-                doc = _discovery_group(parts[2], parts[3])
+                doc = _discovery_group(parts[2], parts[3], unserved)
                 if doc is not None:
                     return 200, doc
         target = route(path)
-        if target is None:
-            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if target is None or target[0].qualified in unserved:
+            raise NotServed()
         resource, namespace, name, sub = target
         if sub is not None and (sub != "status" or not resource.status):
-            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            raise NotServed()
         store = self.standin.store
-        dry = query.get("dryRun")
-        if dry is not None and dry != "All":
-            raise bad_request('dryRun: Unsupported value: "%s": supported values: "All"' % dry)
-        dry_run = dry == "All"
-        field_validation = query.get("fieldValidation") or "Warn"
-        if field_validation not in ("Ignore", "Warn", "Strict"):
-            raise bad_request("fieldValidation: Unsupported value: \"%s\": supported values: \"Ignore\", \"Strict\", "
-                              "\"Warn\"" % field_validation)
         if query.get("watch") in ("true", "1"):
             raise ApiError(405, "MethodNotAllowed", "watch is not supported by the k8s API stand-in")
+        if method in ("POST", "PUT", "PATCH"):
+            options = write_options(method, qs)
+            dry_run = bool(options["dryRun"])
+            field_validation = options["fieldValidation"]
+        elif method == "DELETE":
+            options = delete_options(raw, qs)
+            dry_run = bool(options.get("dryRun"))
+        else:
+            dry_run, field_validation = False, "Warn"
         warnings = []
         body = None
-        if raw:
+        if raw and method != "DELETE":
             try:
                 body = json.loads(raw)
             except ValueError as exc:
@@ -301,6 +460,7 @@ class _Handler(BaseHTTPRequestHandler):
             if method == "POST" and (namespace is not None or not resource.namespaced):
                 return done(201, store.create(resource, namespace, body, dry_run, field_validation, warnings))
             if method == "DELETE" and (namespace is not None or not resource.namespaced):
+                # DeleteCollection: list options from the query, DeleteOptions as above
                 return done(200, store.delete_collection(resource, namespace, query.get("labelSelector"),
                                                          query.get("fieldSelector"), dry_run))
             raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
@@ -316,12 +476,5 @@ class _Handler(BaseHTTPRequestHandler):
             return done(200, store.patch(resource, namespace, name, body, ctype, dry_run, field_validation,
                                          warnings, sub))
         if method == "DELETE" and sub is None:
-            options = body if isinstance(body, dict) else {}
-            if query.get("propagationPolicy"):
-                options = dict(options, propagationPolicy=query["propagationPolicy"])
-            if options.get("dryRun"):
-                if options["dryRun"] != ["All"]:
-                    raise bad_request('dryRun: Unsupported value: %s: supported values: "All"' % json.dumps(options["dryRun"]))
-                dry_run = True
             return done(200, store.delete(resource, namespace, name, options, dry_run))
         raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")

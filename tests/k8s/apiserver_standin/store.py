@@ -23,6 +23,12 @@ from .resources import BY_KIND, lookup_kind
 
 GENERATE_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 SNAPSHOTS_KEPT = 256
+PVC_PROTECTION = "kubernetes.io/pvc-protection"   # pkg/volume/util/finalizer.go
+PV_PROTECTION = "kubernetes.io/pv-protection"
+# staging/src/k8s.io/apiserver/pkg/admission/plugin/namespace/lifecycle/admission.go Register()
+IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
+SNAPSHOT_DEFAULT = "snapshot.storage.kubernetes.io/is-default-class"
+SNAPSHOT_WEBHOOK = "validation-webhook.snapshot.storage.k8s.io"
 
 
 class ApiError(Exception):
@@ -38,7 +44,9 @@ class ApiError(Exception):
 
     def status(self):
         body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": self.message, "reason": self.reason, "code": self.code}
+                "message": self.message, "code": self.code}
+        if self.reason:  # a webhook denial has none (reason is omitempty)
+            body["reason"] = self.reason
         if self.details is not None:
             body["details"] = self.details
         return body
@@ -75,6 +83,22 @@ def bad_request(message):
     return ApiError(400, "BadRequest", message)
 
 
+def forbidden(resource, name, why, causes=None):
+    """apierrors.NewForbidden(qualifiedResource, name, err)."""
+    details = _details(resource, name)
+    if causes:
+        details["causes"] = causes
+    return ApiError(403, "Forbidden", '%s "%s" is forbidden: %s' % (resource.qualified, name, why), details)
+
+
+def invalid_options(kind, errors):
+    """apierrors.NewInvalid(GroupKind{meta.k8s.io, <kind>Options}, "", errs): bad request options."""
+    causes = [{"reason": e.reason, "message": e.body(), "field": e.field} for e in errors]
+    text = str(errors[0]) if len(errors) == 1 else "[%s]" % ", ".join(str(e) for e in errors)
+    return ApiError(422, "Invalid", '%s.meta.k8s.io "" is invalid: %s' % (kind, text),
+                    {"name": "", "group": "meta.k8s.io", "kind": kind, "causes": causes})
+
+
 def invalid(resource, name, errors):
     causes = [{"reason": e.reason, "message": e.body(), "field": e.field} for e in errors]
     if len(errors) == 1:
@@ -88,6 +112,24 @@ def invalid(resource, name, errors):
 
 def now():
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def errs_text(errors):
+    return [str(e) for e in errors]
+
+
+def _quantity_text(value):
+    """A quantity as resource.Quantity.String() shows whole binary sizes ("10Gi") and counts ("2")."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if number != value:
+        return str(value)
+    for suffix, factor in (("Ti", 2 ** 40), ("Gi", 2 ** 30), ("Mi", 2 ** 20), ("Ki", 2 ** 10)):
+        if number and number % factor == 0:
+            return "%d%s" % (number // factor, suffix)
+    return str(number)
 
 
 def _copy(obj):
@@ -344,17 +386,54 @@ class Store(object):
             self.objects = collections.defaultdict(dict)  # resource -> {(ns, name): obj}
             self.snapshots = collections.OrderedDict()
             self.request_log = []
+            # knobs tests turn (reset to these defaults before every test)
+            self.controller_delay = None   # namespace controller: None = only run_controllers(); else seconds
+            self.expire_continue = 0       # the next N list requests carrying a continue token get 410 Expired
+            self.unserved = set()          # resource.qualified names answered as not served (CRD missing)
+            self.snapshot_webhook = True   # external-snapshotter's validating webhook is installed
+            self.hooks = []                # [(fn, once)]: fn(store, method, path, query) before each API request
+            self.hook_errors = []
+            self._generation = getattr(self, "_generation", 0) + 1  # stops timers of earlier tests
+
+    # -- test hooks -----------------------------------------------------------------------------
+
+    def add_hook(self, fn, once=True, after=False):
+        """fn(store, method, path, query) runs before the request is served (after=True: once
+        it was served), outside the lock; e.g. to change an object between a client's read and
+        its write."""
+        with self.lock:
+            self.hooks.append((fn, once, after))
+
+    def run_hooks(self, method, path, query, after=False):
+        with self.lock:
+            hooks = [h for h in self.hooks if h[2] == after]
+        for entry in hooks:
+            fn, once, dummy = entry
+            if once:
+                with self.lock:
+                    if entry not in self.hooks:
+                        continue
+                    self.hooks.remove(entry)
+            try:
+                fn(self, method, path, query)
+            except Exception as exc:  # the test reads hook_errors
+                self.hook_errors.append(exc)
 
     # -- request accounting --------------------------------------------------------------------
 
-    def record(self, method, path, query):
+    def record(self, method, path, query, body=None, headers=None):
+        """One API request: method, path, query (last value of each parameter, `continue` left
+        out), body (the decoded JSON of a write, else None) and headers (the ones tests look at:
+        impersonation, the authorization scheme, user agent, Via)."""
         with self.lock:
             self.request_log.append({"method": method, "path": path,
-                                     "query": dict((k, v) for k, v in query.items() if k != "continue")})
+                                     "query": dict((k, v) for k, v in query.items() if k != "continue"),
+                                     "body": body, "headers": dict(headers or {})})
 
     def requests(self):
         with self.lock:
-            return [dict(r, query=dict(r["query"])) for r in self.request_log]
+            return [dict(r, query=dict(r["query"]), headers=dict(r["headers"]), body=_copy(r["body"]))
+                    for r in self.request_log]
 
     def reset_requests(self):
         with self.lock:
@@ -374,6 +453,9 @@ class Store(object):
 
     def namespace_exists(self, name):
         return (("", name)) in self.objects[BY_KIND[("v1", "Namespace")]]
+
+    def namespace(self, name):
+        return self.objects[BY_KIND[("v1", "Namespace")]].get(("", name))
 
     def _initial_status(self, resource):
         return {"Namespace": {"phase": "Active"}, "PersistentVolume": {"phase": "Available"},
@@ -411,18 +493,25 @@ class Store(object):
                 else:
                     meta.pop("namespace", None)
                 validation.apply_defaults(resource, obj)
+                validation.omit_empty(resource, obj)
                 if validate:
                     validation.check_quantities(resource, obj)
                     validation.validate_create(resource, obj)
                 status = self._initial_status(resource)
                 if status is not None and "status" not in obj:
                     obj["status"] = status
+                if "finalizers" not in meta:
+                    # the protection controllers add their finalizer to claims and volumes that
+                    # lack it (pvc_protection_controller.go / pv_protection_controller.go addFinalizer)
+                    self._protect(resource, obj)
+                self._quota_status(resource, obj)
                 meta.setdefault("uid", str(uuid.uuid4()))
                 meta.setdefault("creationTimestamp", now())
                 meta.setdefault("generation", 1)
                 meta["resourceVersion"] = self._next_rv()
                 self.objects[resource][self._key(resource, meta.get("namespace"), meta["name"])] = obj
                 stored.append(obj)
+            self._reconcile()
         return stored
 
     def get_object(self, api_version, kind, name, namespace=None):
@@ -502,12 +591,16 @@ class Store(object):
                 raise namespace_not_found(namespace)
             if not meta.get("name") and meta.get("generateName"):
                 meta["name"] = meta["generateName"] + "".join(random.choice(GENERATE_CHARS) for dummy in range(5))
+            self._namespace_lifecycle(resource, namespace, meta.get("name"))
             validation.apply_defaults(resource, obj)
             self._admit_create(resource, obj)
+            self._protect(resource, obj)
+            validation.omit_empty(resource, obj)
             try:
                 validation.validate_create(resource, obj)
             except validation.Invalid as exc:
                 raise invalid(resource, meta.get("name"), exc.errors)
+            self._validating_admission(resource, None, obj)
             if self.current(resource, namespace, meta["name"]) is not None:
                 raise already_exists(resource, meta["name"])
             obj.pop("status", None)
@@ -516,10 +609,126 @@ class Store(object):
                 obj["status"] = status
                 if resource.kind == "PersistentVolume":
                     obj["status"]["lastPhaseTransitionTime"] = now()
+            self._quota_status(resource, obj)
             self._stamp_new(resource, obj, dry_run)
             if not dry_run:
                 self.objects[resource][self._key(resource, namespace, meta["name"])] = obj
+                self._reconcile()
             return _copy(obj)
+
+    def _namespace_lifecycle(self, resource, namespace, name):
+        """NamespaceLifecycle admission (staging/src/k8s.io/apiserver/pkg/admission/plugin/
+        namespace/lifecycle/admission.go): nothing new may be created in a namespace that is
+        being terminated; dry-run requests are admitted the same way."""
+        if not resource.namespaced:
+            return
+        ns = self.namespace(namespace)
+        if ns is not None and (ns.get("status") or {}).get("phase") == "Terminating":
+            raise forbidden(resource, name or "Unknown", "unable to create new content in namespace %s because it "
+                            "is being terminated" % namespace,
+                            causes=[{"reason": "NamespaceTerminating", "field": "metadata.namespace",
+                                     "message": "namespace %s is being terminated" % namespace}])
+
+    def _protect(self, resource, obj):
+        """StorageObjectInUseProtection admission (plugin/pkg/admission/storage/
+        storageobjectinuseprotection/admission.go): claims and volumes get their protection
+        finalizer on create."""
+        finalizer = {"PersistentVolumeClaim": PVC_PROTECTION, "PersistentVolume": PV_PROTECTION}.get(resource.kind)
+        if finalizer:
+            finalizers = obj["metadata"].setdefault("finalizers", [])
+            if finalizer not in finalizers:
+                finalizers.append(finalizer)
+
+    def _quota_status(self, resource, obj):
+        """The resource quota controller copies spec.hard to status.hard (quota admission only
+        enforces what status.hard holds). Modelled as instant."""
+        if resource.kind == "ResourceQuota":
+            hard = dict((obj.get("spec") or {}).get("hard") or {})
+            obj.setdefault("status", {})["hard"] = hard
+
+    def _validating_admission(self, resource, old, new):
+        """Validating admission that can refuse a create/update, dry runs included:
+        PodSecurity (namespace labels), ResourceQuota (claims), the snapshot webhook."""
+        if resource.kind == "Namespace":
+            # kubernetes/pod-security-admission admission/admission.go ValidateNamespace: labels
+            # must parse on create, and on update when they changed
+            errs = validation.pod_security_errors((new["metadata"].get("labels") or {}))
+            if errs and (old is None or errs_text(errs) != errs_text(validation.pod_security_errors(
+                    old["metadata"].get("labels") or {}))):
+                raise invalid(resource, new["metadata"].get("name"), errs)
+        elif resource.kind == "PersistentVolumeClaim" and old is None:
+            self._admit_quota(resource, new)
+        elif resource.kind == "VolumeSnapshotClass" and self.snapshot_webhook:
+            self._snapshot_webhook(old, new)
+
+    def _admit_quota(self, resource, pvc):
+        """ResourceQuota admission for a new claim (staging/src/k8s.io/apiserver/pkg/admission/
+        plugin/resourcequota/controller.go checkRequest): every quota of the namespace whose
+        status.hard limits what the claim consumes must still have room, else 403 "exceeded
+        quota". Usage is counted from the store (the quota controller modelled as instant)."""
+        namespace = pvc["metadata"]["namespace"]
+        klass = (pvc.get("spec") or {}).get("storageClassName") or ""
+        quotas = [q for k, q in sorted(self.objects[BY_KIND[("v1", "ResourceQuota")]].items()) if k[0] == namespace]
+        if not quotas:
+            return
+        claims = [c for k, c in self.objects[resource].items() if k[0] == namespace]
+
+        def size(claim):
+            try:
+                return validation.parse_quantity((((claim.get("spec") or {}).get("resources") or {})
+                                                  .get("requests") or {}).get("storage") or 0)
+            except ValueError:
+                return 0
+
+        def usage(key, members):
+            if key.endswith("requests.storage"):
+                return sum(size(c) for c in members)
+            return len(members)
+
+        for quota in quotas:
+            hard = (quota.get("status") or {}).get("hard") or {}
+            exceeded = []
+            for key in sorted(hard):
+                prefix = "%s.storageclass.storage.k8s.io/" % klass
+                if key in ("persistentvolumeclaims", "requests.storage"):
+                    members = claims
+                elif klass and key in (prefix + "persistentvolumeclaims", prefix + "requests.storage"):
+                    members = [c for c in claims if ((c.get("spec") or {}).get("storageClassName") or "") == klass]
+                else:
+                    continue
+                requested = size(pvc) if key.endswith("requests.storage") else 1
+                used = usage(key, members)
+                try:
+                    limit = validation.parse_quantity(hard[key])
+                except ValueError:
+                    continue
+                if used + requested > limit:
+                    exceeded.append((key, requested, used, hard[key]))
+            if exceeded:
+                def fmt(values):
+                    return ",".join("%s=%s" % (key, _quantity_text(value)) for key, value in values)
+                raise forbidden(resource, pvc["metadata"]["name"], "exceeded quota: %s, requested: %s, used: %s, "
+                                "limited: %s" % (quota["metadata"]["name"], fmt((e[0], e[1]) for e in exceeded),
+                                                 fmt((e[0], e[2]) for e in exceeded),
+                                                 fmt((e[0], e[3]) for e in exceeded)))
+
+    def _snapshot_webhook(self, old, new):
+        """kubernetes-csi/external-snapshotter pkg/validation-webhook/snapshot.go
+        decideSnapshotClassV1 (until v8.0; the webhook is called for dry runs too, its
+        sideEffects is None): a class may become the default of its driver only while no other
+        class of that driver is marked default. Denials are 400 (webhook/errors ToStatusErr)."""
+        if (new["metadata"].get("annotations") or {}).get(SNAPSHOT_DEFAULT) != "true":
+            return
+        if old is not None and (old["metadata"].get("annotations") or {}).get(SNAPSHOT_DEFAULT) == "true" \
+                and old.get("driver") == new.get("driver"):
+            return
+        for key, other in sorted(self.objects[BY_KIND[("snapshot.storage.k8s.io/v1", "VolumeSnapshotClass")]].items()):
+            if (other["metadata"].get("annotations") or {}).get(SNAPSHOT_DEFAULT) != "true":
+                continue
+            if other.get("driver") == new.get("driver"):
+                raise ApiError(400, "", 'admission webhook "%s" denied the request: default snapshot class: '
+                               '%s already exists for driver: %s' % (SNAPSHOT_WEBHOOK, other["metadata"]["name"],
+                                                                     new.get("driver")))
 
     def _admit_create(self, resource, obj):
         """Admission plugins that change objects: DefaultStorageClass."""
@@ -624,13 +833,22 @@ class Store(object):
                 obj["status"] = old["status"]
             else:
                 obj.pop("status", None)
+        for key in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+            # set by deletes only (ObjectMeta update validation keeps them)
+            if key in old["metadata"]:
+                meta[key] = old["metadata"][key]
+            else:
+                meta.pop(key, None)
         validation.apply_defaults(resource, obj)
+        validation.omit_empty(resource, obj)
         if subresource != "status":
             self._admit_update(resource, old, obj)
             try:
                 validation.validate_update(resource, old, obj)
             except validation.Invalid as exc:
                 raise invalid(resource, name, exc.errors)
+            self._validating_admission(resource, old, obj)
+            self._quota_status(resource, obj)
         if obj == old:
             return _copy(old)  # no-op update: nothing written, resourceVersion unchanged
         ignore = ("metadata", "status", "apiVersion", "kind")
@@ -640,50 +858,224 @@ class Store(object):
             return _copy(obj)
         meta["resourceVersion"] = self._next_rv()
         self.objects[resource][self._key(resource, namespace, name)] = obj
+        if meta.get("deletionTimestamp") and not meta.get("finalizers") and not self._spec_finalizers(resource, obj):
+            # the last finalizer went: the registry deletes the object (store.go
+            # ShouldDeleteDuringUpdate; for namespaces also spec.finalizers must be empty)
+            self._remove(resource, namespace, name)
+        self._reconcile()
         return _copy(obj)
 
     def delete(self, resource, namespace, name, options=None, dry_run=False):
+        """DELETE as the registry does it: staging/src/k8s.io/apiserver/pkg/registry/generic/
+        registry/store.go Delete (preconditions from rest/delete.go BeforeDelete; an object with
+        finalizers only gets deletionTimestamp and stays, and that object is the answer) and
+        pkg/registry/core/namespace/storage/storage.go REST.Delete for namespaces."""
         options = options or {}
         with self.lock:
+            if resource.kind == "Namespace" and name in IMMORTAL_NAMESPACES:
+                # NamespaceLifecycle admission (before the registry) refuses the immortal namespaces
+                raise forbidden(resource, name, "this namespace may not be deleted")
             old = self.current(resource, namespace, name)
             if old is None:
                 raise not_found(resource, name)
-            pre = options.get("preconditions") or {}
-            if pre.get("resourceVersion") and pre["resourceVersion"] != old["metadata"]["resourceVersion"]:
-                raise ApiError(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": the ResourceVersion in the '
-                               'precondition (%s) does not match the ResourceVersion in record (%s). The object might '
-                               'have been modified' % (resource.qualified, name, pre["resourceVersion"],
-                                                       old["metadata"]["resourceVersion"]), _details(resource, name))
-            if pre.get("uid") and pre["uid"] != old["metadata"]["uid"]:
-                raise ApiError(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": Precondition failed: UID in '
-                               'precondition: %s, UID in object meta: %s'
-                               % (resource.qualified, name, pre["uid"], old["metadata"]["uid"]), _details(resource, name))
-            policy = options.get("propagationPolicy")
-            if policy not in (None, "Orphan", "Background", "Foreground"):
-                raise invalid(resource, name, [validation.FieldError(
-                    "NotSupported", "propagationPolicy", value=policy, supported=["Background", "Foreground", "Orphan"])])
-            answer = _copy(old)
+            self._check_preconditions(resource, old, options.get("preconditions") or {})
             if resource.kind == "Namespace":
-                answer["metadata"]["deletionTimestamp"] = now()
-                answer["status"] = {"phase": "Terminating"}
+                return self._delete_namespace(resource, old, dry_run)
+            meta = old["metadata"]
+            if meta.get("finalizers") or meta.get("deletionTimestamp"):
+                answer = _copy(old)
+                if not meta.get("deletionTimestamp"):
+                    answer["metadata"]["deletionTimestamp"] = now()
+                    answer["metadata"]["deletionGracePeriodSeconds"] = 0
+                    if not dry_run:
+                        answer["metadata"]["resourceVersion"] = self._next_rv()
+                        self.objects[resource][self._key(resource, namespace, name)] = _copy(answer)
+                        self._reconcile()
+                return answer
             if not dry_run:
                 self._remove(resource, namespace, name)
+                self._reconcile()
             if resource.delete_returns_object:
-                return answer
+                return _copy(old)
             details = _details(resource, name)
             details["uid"] = old["metadata"]["uid"]
             return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
 
+    def _check_preconditions(self, resource, old, pre):
+        meta = old["metadata"]
+        if resource.kind == "Namespace":  # namespace/storage/storage.go words them this way
+            if pre.get("uid") and pre["uid"] != meta["uid"]:
+                raise ApiError(409, "Conflict", 'Operation cannot be fulfilled on namespaces "%s": Precondition failed: '
+                               'UID in precondition: %s, UID in object meta: %s' % (meta["name"], pre["uid"], meta["uid"]),
+                               _details(resource, meta["name"]))
+            if pre.get("resourceVersion") and pre["resourceVersion"] != meta["resourceVersion"]:
+                raise ApiError(409, "Conflict", 'Operation cannot be fulfilled on namespaces "%s": Precondition failed: '
+                               'ResourceVersion in precondition: %s, ResourceVersion in object meta: %s'
+                               % (meta["name"], pre["resourceVersion"], meta["resourceVersion"]),
+                               _details(resource, meta["name"]))
+            return
+        # rest/delete.go BeforeDelete: the conflict names the Kind (GroupResource{Resource: Kind})
+        if pre.get("uid") and pre["uid"] != meta["uid"]:
+            raise ApiError(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": the UID in the precondition (%s) '
+                           'does not match the UID in record (%s). The object might have been deleted and then '
+                           'recreated' % (resource.qualified_kind, meta["name"], pre["uid"], meta["uid"]),
+                           _details(resource, meta["name"], kind=resource.kind))
+        if pre.get("resourceVersion") and pre["resourceVersion"] != meta["resourceVersion"]:
+            raise ApiError(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": the ResourceVersion in the '
+                           'precondition (%s) does not match the ResourceVersion in record (%s). The object might '
+                           'have been modified' % (resource.qualified_kind, meta["name"], pre["resourceVersion"],
+                                                   meta["resourceVersion"]),
+                           _details(resource, meta["name"], kind=resource.kind))
+
+    def _delete_namespace(self, resource, old, dry_run):
+        """pkg/registry/core/namespace/storage/storage.go REST.Delete: the first delete sets
+        deletionTimestamp and phase Terminating (and answers with the namespace); while
+        spec.finalizers is not empty a later delete changes nothing and answers the same; the
+        namespace controller empties it and removes the `kubernetes` finalizer."""
+        meta = old["metadata"]
+        if not meta.get("deletionTimestamp"):
+            answer = _copy(old)
+            answer["metadata"]["deletionTimestamp"] = now()
+            answer.setdefault("status", {})["phase"] = "Terminating"
+            if not dry_run:
+                answer["metadata"]["resourceVersion"] = self._next_rv()
+                self.objects[resource][self._key(resource, None, meta["name"])] = _copy(answer)
+                self._schedule_controllers()
+            return answer
+        if self._spec_finalizers(resource, old) or meta.get("finalizers"):
+            return _copy(old)
+        if not dry_run:
+            self._remove(resource, None, meta["name"])
+        return _copy(old)
+
+    @staticmethod
+    def _spec_finalizers(resource, obj):
+        return ((obj.get("spec") or {}).get("finalizers") or []) if resource.kind == "Namespace" else []
+
+    def _delete_existing(self, resource, obj):
+        """A delete by a controller (no preconditions): finalizers are honoured."""
+        meta = obj["metadata"]
+        key = self._key(resource, meta.get("namespace"), meta["name"])
+        if meta.get("finalizers"):
+            if not meta.get("deletionTimestamp"):
+                new = _copy(obj)
+                new["metadata"]["deletionTimestamp"] = now()
+                new["metadata"]["deletionGracePeriodSeconds"] = 0
+                new["metadata"]["resourceVersion"] = self._next_rv()
+                self.objects[resource][key] = new
+        else:
+            self._remove(resource, meta.get("namespace"), meta["name"])
+
     def _remove(self, resource, namespace, name):
         obj = self.objects[resource].pop(self._key(resource, namespace, name))
         self.rv += 1  # a delete is a write
-        if resource.kind == "Namespace":
-            for other, objs in list(self.objects.items()):
-                if other.namespaced:
-                    for key in [k for k in objs if k[0] == name]:
-                        self._remove(other, name, key[1])
-        elif resource.kind == "PersistentVolumeClaim":
+        if resource.kind == "PersistentVolumeClaim":
             self._release_volume(obj)
+
+    # -- controllers ------------------------------------------------------------------------------
+
+    def _pvc_in_use(self, pvc):
+        """pkg/controller/volume/pvcprotection/pvc_protection_controller.go podUsesPVC: a pod
+        that is scheduled (spec.nodeName set) and names the claim keeps it, whatever its phase
+        (a finished Job's pod too, until the pod is deleted); a generic ephemeral volume only
+        while the pod is not shut down."""
+        meta = pvc["metadata"]
+        for key, pod in self.objects[BY_KIND[("v1", "Pod")]].items():
+            if key[0] != meta.get("namespace") or not (pod.get("spec") or {}).get("nodeName"):
+                continue
+            pod_meta = pod["metadata"]
+            shut_down = bool(pod_meta.get("deletionTimestamp")) and pod_meta.get("deletionGracePeriodSeconds") == 0
+            for volume in (pod.get("spec") or {}).get("volumes") or []:
+                claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+                if claim == meta["name"]:
+                    return True
+                if volume.get("ephemeral") is not None and not shut_down \
+                        and "%s-%s" % (pod_meta["name"], volume.get("name")) == meta["name"]:
+                    return True
+        return False
+
+    def _drop_finalizer(self, resource, key, obj, finalizer):
+        new = _copy(obj)
+        new["metadata"]["finalizers"] = [f for f in new["metadata"].get("finalizers") or [] if f != finalizer]
+        if not new["metadata"]["finalizers"]:
+            del new["metadata"]["finalizers"]
+        new["metadata"]["resourceVersion"] = self._next_rv()
+        self.objects[resource][key] = new
+        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+            self._remove(resource, key[0] or None, key[1])
+
+    def _reconcile(self):
+        """The controllers modelled as acting at once after every write: PVC protection (the
+        finalizer goes when no pod uses the claim) and PV protection (pv_protection_controller.go
+        isBeingUsed: the finalizer goes when the volume is not Bound)."""
+        pvc_res, pv_res = BY_KIND[("v1", "PersistentVolumeClaim")], BY_KIND[("v1", "PersistentVolume")]
+        changed = True
+        while changed:
+            changed = False
+            for key, pvc in sorted(self.objects[pvc_res].items()):
+                meta = pvc["metadata"]
+                if meta.get("deletionTimestamp") and PVC_PROTECTION in (meta.get("finalizers") or []) \
+                        and not self._pvc_in_use(pvc):
+                    self._drop_finalizer(pvc_res, key, pvc, PVC_PROTECTION)
+                    changed = True
+            for key, pv in sorted(self.objects[pv_res].items()):
+                meta = pv["metadata"]
+                if meta.get("deletionTimestamp") and PV_PROTECTION in (meta.get("finalizers") or []) \
+                        and (pv.get("status") or {}).get("phase") != "Bound":
+                    self._drop_finalizer(pv_res, key, pv, PV_PROTECTION)
+                    changed = True
+
+    def run_controllers(self):
+        """One pass of the namespace controller (pkg/controller/namespace/deletion/
+        namespaced_resources_deleter.go): in every Terminating namespace delete all content
+        (finalizers honoured, so a claim a pod still uses stays); once nothing is left, remove
+        the `kubernetes` finalizer (the finalize subresource), which deletes the namespace.
+        Returns the namespaces still terminating."""
+        ns_res = BY_KIND[("v1", "Namespace")]
+        left = []
+        with self.lock:
+            for key, ns in sorted(self.objects[ns_res].items()):
+                if (ns.get("status") or {}).get("phase") != "Terminating":
+                    continue
+                name = key[1]
+                for resource, objs in sorted(self.objects.items(), key=lambda item: item[0].plural != "pods"):
+                    if resource.namespaced:
+                        for obj in [o for k, o in sorted(objs.items()) if k[0] == name]:
+                            self._delete_existing(resource, obj)
+                self._reconcile()
+                if any(k[0] == name for r, objs in self.objects.items() if r.namespaced for k in objs):
+                    left.append(name)
+                    continue
+                new = _copy(ns)
+                spec = new.setdefault("spec", {})
+                spec["finalizers"] = [f for f in spec.get("finalizers") or [] if f != "kubernetes"]
+                if not spec["finalizers"]:
+                    del spec["finalizers"]
+                new["metadata"]["resourceVersion"] = self._next_rv()
+                self.objects[ns_res][key] = new
+                if not new["metadata"].get("finalizers") and not spec.get("finalizers"):
+                    self._remove(ns_res, None, name)
+        return left
+
+    def _schedule_controllers(self):
+        """With controller_delay set, the namespace controller runs that many seconds after a
+        namespace starts terminating, and again every controller_delay while one is left."""
+        if self.controller_delay is None:
+            return
+        generation, delay = self._generation, self.controller_delay
+
+        def tick(attempt):
+            with self.lock:
+                if self._generation != generation:
+                    return
+            if self.run_controllers() and attempt < 200:
+                timer = threading.Timer(delay, tick, (attempt + 1,))
+                timer.daemon = True
+                timer.start()
+
+        timer = threading.Timer(delay, tick, (0,))
+        timer.daemon = True
+        timer.start()
 
     def _release_volume(self, pvc):
         """The one controller behaviour modelled: the PV bound to a deleted claim becomes
@@ -715,7 +1107,8 @@ class Store(object):
                      and label_match(labels, o["metadata"].get("labels") or {}) and field_match(fields, o)]
             if not dry_run:
                 for obj in items:
-                    self._remove(resource, obj["metadata"].get("namespace"), obj["metadata"]["name"])
+                    self._delete_existing(resource, obj)
+                self._reconcile()
             return self._list_body(resource, items, str(self.rv), None, None)
 
     def _list_body(self, resource, items, rv, token, remaining):
@@ -741,6 +1134,10 @@ class Store(object):
         with self.lock:
             if token:
                 snap_id, start = self._decode_token(token)
+                if self.expire_continue > 0:
+                    # as etcd compacting the snapshot's revision between two pages
+                    self.expire_continue -= 1
+                    self.snapshots.pop(snap_id, None)
                 if snap_id not in self.snapshots:
                     raise ApiError(410, "Expired", "The provided continue parameter is too old to display a consistent "
                                    "list result. You can start a new list without the continue parameter, or use the "

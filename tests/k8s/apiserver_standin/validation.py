@@ -90,8 +90,11 @@ class BadRequest(Exception):
 
 
 def go_value(value):
+    """A bad value as field.Error prints it (%q for strings, %#v for []string)."""
     if isinstance(value, str):
         return json.dumps(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "[]string{%s}" % ", ".join(json.dumps(v) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -392,6 +395,77 @@ def apply_defaults(resource, obj):
 
 
 # ---------------------------------------------------------------------------------------------
+# omitempty
+
+_DEFS = []
+
+
+def _defs():
+    if not _DEFS:
+        with open(os.path.join(schema_dir(), "_definitions.json")) as handle:
+            _DEFS.append(json.load(handle)["$defs"])
+    return _DEFS[0]
+
+
+def _resolve(schema):
+    while isinstance(schema, dict) and "$ref" in schema:
+        schema = _defs().get(schema["$ref"].rsplit("/", 1)[-1])
+    return schema if isinstance(schema, dict) else None
+
+
+def _types(schema):
+    types = schema.get("type")
+    return set(types) if isinstance(types, list) else {types}
+
+
+def _is_map(schema):
+    return "object" in _types(schema) and "additionalProperties" in schema and not schema.get("properties")
+
+
+def _prune(value, schema):
+    schema = _resolve(schema)
+    if schema is None:
+        return
+    if isinstance(value, dict):
+        props = schema.get("properties")
+        if props:
+            required = set(schema.get("required") or [])
+            for key in list(value):
+                sub = _resolve(props.get(key))
+                if sub is None:
+                    continue
+                item = value[key]
+                if item == {} and _is_map(sub):
+                    del value[key]
+                elif item == [] and "array" in _types(sub) and key not in required:
+                    del value[key]
+                else:
+                    _prune(item, sub)
+        elif isinstance(schema.get("additionalProperties"), dict):
+            for item in value.values():
+                _prune(item, schema["additionalProperties"])
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for item in value:
+            _prune(item, schema["items"])
+
+
+def omit_empty(resource, obj):
+    """What the typed object looks like after the server's decode/encode: Go's encoding/json
+    drops empty maps and slices of `omitempty` fields (every optional map and slice of the
+    built-in API types, e.g. StorageClass `parameters,omitempty` and `mountOptions,omitempty`
+    in staging/src/k8s.io/api/storage/v1/types.go), while empty structs stay (`podSelector: {}`).
+    Maps are recognised in the schema by additionalProperties without properties; required
+    slices are kept. Custom resources (VolumeSnapshotClass) are stored as unstructured JSON,
+    so `parameters: {}` stays there, as in a real cluster. Changes obj in place."""
+    if resource.crd:
+        return obj
+    validator = validator_for(resource)
+    if validator is not None:
+        _prune(obj, validator.schema)
+    return obj
+
+
+# ---------------------------------------------------------------------------------------------
 # Go-style validation
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -521,9 +595,11 @@ def validate_create(resource, obj):
         if ns and ns != meta.get("namespace"):
             errs.append(FieldError("Invalid", "involvedObject.namespace", "does not match event.namespace", ns))
     elif kind == "Role":
-        for i, rule in enumerate(obj.get("rules") or []):
-            if not (rule or {}).get("verbs"):
-                errs.append(FieldError("Required", "rules[%d].verbs" % i, "verbs must contain at least one value"))
+        errs.extend(policy_rule_errors(obj.get("rules") or [], namespaced=True))
+    elif kind == "ResourceQuota":
+        errs.extend(quota_errors(spec.get("hard") or {}))
+    elif kind == "LimitRange":
+        errs.extend(limit_range_errors(spec.get("limits") or []))
     elif kind == "RoleBinding":
         ref = obj.get("roleRef") or {}
         if not ref.get("kind"):
@@ -537,6 +613,150 @@ def validate_create(resource, obj):
                                    supported=["rbac.authorization.k8s.io"]))
     if errs:
         raise Invalid(errs)
+
+
+def policy_rule_errors(rules, namespaced):
+    """pkg/apis/rbac/validation/validation.go validatePolicyRule (kubernetes/kubernetes)."""
+    errs = []
+    for i, rule in enumerate(rules):
+        rule = rule or {}
+        path = "rules[%d]" % i
+        if not rule.get("verbs"):
+            errs.append(FieldError("Required", path + ".verbs", "verbs must contain at least one value"))
+        if rule.get("nonResourceURLs"):
+            if namespaced:
+                errs.append(FieldError("Invalid", path + ".nonResourceURLs",
+                                       "namespaced rules cannot apply to non-resource URLs", rule["nonResourceURLs"]))
+            if rule.get("apiGroups") or rule.get("resources") or rule.get("resourceNames"):
+                errs.append(FieldError("Invalid", path + ".nonResourceURLs",
+                                       "rules cannot apply to both regular resources and non-resource URLs",
+                                       rule["nonResourceURLs"]))
+            continue
+        if not rule.get("apiGroups"):
+            errs.append(FieldError("Required", path + ".apiGroups", "resource rules must supply at least one api group"))
+        if not rule.get("resources"):
+            errs.append(FieldError("Required", path + ".resources", "resource rules must supply at least one resource"))
+        if rule.get("resourceNames") and len(rule.get("resources") or []) > 1:
+            errs.append(FieldError("Required", path + ".resourceNames",
+                                   "resource names cannot apply to multiple resources"))
+    return errs
+
+
+# pkg/apis/core/helper/helpers.go (kubernetes/kubernetes): standardResources and
+# standardQuotaResources; IsQuotaHugePageResourceName accepts the hugepages- prefixes.
+STANDARD_RESOURCES = frozenset((
+    "cpu", "memory", "ephemeral-storage", "requests.cpu", "requests.memory", "requests.ephemeral-storage",
+    "limits.cpu", "limits.memory", "limits.ephemeral-storage", "pods", "resourcequotas", "services",
+    "replicationcontrollers", "secrets", "persistentvolumeclaims", "storage", "requests.storage",
+    "configmaps", "services.nodeports", "services.loadbalancers"))
+STANDARD_QUOTA_RESOURCES = frozenset((
+    "cpu", "memory", "ephemeral-storage", "requests.cpu", "requests.memory", "requests.storage",
+    "requests.ephemeral-storage", "limits.cpu", "limits.memory", "limits.ephemeral-storage", "pods",
+    "resourcequotas", "services", "replicationcontrollers", "secrets", "persistentvolumeclaims", "configmaps",
+    "services.nodeports", "services.loadbalancers"))
+INTEGER_QUOTA_RESOURCES = frozenset((
+    "pods", "resourcequotas", "services", "replicationcontrollers", "secrets", "configmaps",
+    "persistentvolumeclaims", "services.nodeports", "services.loadbalancers"))
+
+
+def _qualified_name_errors(name):
+    prefix, dummy, base = name.rpartition("/")
+    if not base or len(base) > 63 or not QUALIFIED_NAME.match(base):
+        return [QUALIFIED_MSG]
+    if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):
+        return ["prefix part " + SUBDOMAIN_MSG]
+    return []
+
+
+def quota_errors(hard):
+    """pkg/apis/core/validation/validation.go (kubernetes/kubernetes): ValidateResourceQuotaSpec ->
+    ValidateResourceQuotaResourceName (validateResourceName: a qualified name, and without a "/"
+    a standard resource type; then a standard quota resource) and ValidateResourceQuantityValue
+    (non-negative; whole numbers for the object counts)."""
+    errs = []
+    for key in sorted(hard):
+        path = "spec.hard[%s]" % key
+        msgs = _qualified_name_errors(key)
+        if not msgs and "/" not in key:
+            hugepages = key.startswith("hugepages-") or key.startswith("requests.hugepages-")
+            if key not in STANDARD_RESOURCES and not hugepages:
+                msgs.append("must be a standard resource type or fully qualified")
+            if key not in STANDARD_QUOTA_RESOURCES and not hugepages:
+                msgs.append("must be a standard resource for quota")
+        errs.extend(FieldError("Invalid", path, msg, key) for msg in msgs)
+        try:
+            value = parse_quantity(hard[key])
+        except ValueError:
+            continue  # a decoding error, reported before validation
+        if value < 0:
+            errs.append(FieldError("Invalid", path, "must be greater than or equal to 0", str(hard[key])))
+        elif (key in INTEGER_QUOTA_RESOURCES or key.startswith("count/")) and value != value.to_integral_value():
+            errs.append(FieldError("Invalid", path, "must be an integer", str(hard[key])))
+    return errs
+
+
+def limit_range_errors(limits):
+    """pkg/apis/core/validation/validation.go (kubernetes/kubernetes) ValidateLimitRange: per
+    resource, min <= defaultRequest <= default <= max, and a PersistentVolumeClaim item needs a
+    min or max storage."""
+    errs = []
+    for i, item in enumerate(limits):
+        item = item or {}
+        path = "spec.limits[%d]" % i
+        maps = dict((k, item.get(k) or {}) for k in ("min", "max", "default", "defaultRequest"))
+        if item.get("type") == "PersistentVolumeClaim" and "storage" not in maps["min"] and "storage" not in maps["max"]:
+            errs.append(FieldError("Required", path + ".limits",
+                                   "either minimum or maximum storage value is required, but neither was provided"))
+
+        def value(which, key):
+            try:
+                return parse_quantity(maps[which][key])
+            except (KeyError, ValueError):
+                return None
+
+        keys = set()
+        for values in maps.values():
+            keys.update(values)
+        for key in sorted(keys):
+            mn, mx, df, dr = (value(w, key) for w in ("min", "max", "default", "defaultRequest"))
+            text = dict((w, str(maps[w].get(key))) for w in maps)
+            checks = (
+                (mn, mx, "min", "min value %s is greater than max value %s" % (text["min"], text["max"]), text["min"]),
+                (mn, dr, "defaultRequest", "min value %s is greater than default request value %s"
+                 % (text["min"], text["defaultRequest"]), text["defaultRequest"]),
+                (dr, mx, "defaultRequest", "default request value %s is greater than max value %s"
+                 % (text["defaultRequest"], text["max"]), text["defaultRequest"]),
+                (dr, df, "defaultRequest", "default request value %s is greater than default limit value %s"
+                 % (text["defaultRequest"], text["default"]), text["defaultRequest"]),
+                (mn, df, "default", "min value %s is greater than default value %s" % (text["min"], text["default"]),
+                 text["min"]),
+                (df, mx, "default", "default value %s is greater than max value %s" % (text["default"], text["max"]),
+                 text["max"]),
+            )
+            for low, high, where, message, shown in checks:
+                if low is not None and high is not None and low > high:
+                    errs.append(FieldError("Invalid", "%s.%s[%s]" % (path, where, key), message, shown))
+    return errs
+
+
+# kubernetes/pod-security-admission api/helpers.go: ParseLevel, ParseVersion, PolicyToEvaluate.
+PSA_LEVELS = ("privileged", "baseline", "restricted")
+PSA_VERSION = re.compile(r"^v1\.([0-9]|[1-9][0-9]*)$")
+
+
+def pod_security_errors(labels):
+    """The PodSecurity admission plugin's label checks (422 on create, and on update when the
+    labels changed: admission/admission.go ValidateNamespace)."""
+    errs = []
+    for mode in ("enforce", "audit", "warn"):
+        key = "pod-security.kubernetes.io/%s" % mode
+        if key in labels and labels[key] not in PSA_LEVELS:
+            errs.append(FieldError("Invalid", "metadata.labels[%s]" % key, "must be one of %s" % ", ".join(PSA_LEVELS),
+                                   labels[key]))
+        key += "-version"
+        if key in labels and labels[key] != "latest" and not PSA_VERSION.match(labels[key]):
+            errs.append(FieldError("Invalid", "metadata.labels[%s]" % key, 'must be "latest" or "v1.x"', labels[key]))
+    return errs
 
 
 def _without(obj, *paths):

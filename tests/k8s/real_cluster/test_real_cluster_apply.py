@@ -11,27 +11,11 @@ import uuid
 
 import pytest
 
+from . import SKIP_REASON, reachable_cluster
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
-SKIP_REASON = "no real Kubernetes cluster: set KUBECONFIG to a kind/k3s cluster to run"
-
-
-def _reachable_cluster():
-    path = os.environ.get("KUBECONFIG")
-    if not path or not os.path.exists(path.split(os.pathsep)[0]):
-        return None
-    try:
-        from kubernetes import client, config
-        configuration = client.Configuration()
-        config.load_kube_config(config_file=path.split(os.pathsep)[0], client_configuration=configuration)
-        configuration.retries = 0
-        client.VersionApi(client.ApiClient(configuration)).get_code(_request_timeout=5)
-    except Exception:
-        return None
-    return path.split(os.pathsep)[0]
-
-
-KUBECONFIG = _reachable_cluster()
+KUBECONFIG = reachable_cluster()
 pytestmark = pytest.mark.skipif(KUBECONFIG is None, reason=SKIP_REASON)
 
 

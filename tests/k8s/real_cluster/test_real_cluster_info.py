@@ -9,8 +9,10 @@ import os
 
 import pytest
 
-KUBECONFIG = os.environ.get("KUBECONFIG")
-pytestmark = pytest.mark.skipif(not KUBECONFIG, reason="no real Kubernetes cluster: set KUBECONFIG to a kind/k3s cluster to run")
+from . import SKIP_REASON, reachable_cluster
+
+KUBECONFIG = reachable_cluster()
+pytestmark = pytest.mark.skipif(KUBECONFIG is None, reason=SKIP_REASON)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 

@@ -31,7 +31,8 @@ class FakeApi(object):
         self.store, self.calls = store, calls
         self.fail_delete = {}
 
-    def _list(self, kind, namespace=None, limit=None, _continue=None, field_selector=None, _preload_content=True):
+    def _list(self, kind, namespace=None, limit=None, _continue=None, field_selector=None, _preload_content=True,
+              _request_timeout=None):
         assert _preload_content is False and limit
         self.calls.append(("list", kind, namespace, limit, _continue, field_selector))
         items = [o for o in self.store.get(kind, []) if namespace is None or o["metadata"].get("namespace") == namespace]
@@ -49,10 +50,10 @@ class FakeApi(object):
                     return lambda namespace=None, **kw: self._list(kinds[key], namespace, **kw)
         raise AttributeError(name)
 
-    def read_persistent_volume(self, name, _preload_content=True):
+    def read_persistent_volume(self, name, _preload_content=True, _request_timeout=None):
         return self._read("pvs", name, None)
 
-    def read_namespaced_persistent_volume_claim(self, name, namespace, _preload_content=True):
+    def read_namespaced_persistent_volume_claim(self, name, namespace, _preload_content=True, _request_timeout=None):
         return self._read("pvcs", name, namespace)
 
     def _read(self, kind, name, namespace):
@@ -70,7 +71,10 @@ class FakeApi(object):
 
     def _delete(self, kind, name, namespace, kwargs):
         pre = kwargs["body"].preconditions
-        self.calls.append(("delete", kind, namespace, name, pre.uid, pre.resource_version, kwargs.get("dry_run")))
+        # handlers/delete.go reads the body of a DELETE that has one and ignores the query then:
+        # the dry run must be in the body, never a query parameter next to it
+        assert "dry_run" not in kwargs
+        self.calls.append(("delete", kind, namespace, name, pre.uid, pre.resource_version, kwargs["body"].dry_run))
         if name in self.fail_delete:
             raise self.fail_delete[name]
         return Response({})
@@ -128,7 +132,8 @@ def test_read_cluster_all_namespaces_when_many_are_named(info_api):
 
 class FakeModule(object):
     def __init__(self, params, check_mode=False, diff=False):
-        base = {"pvs": [], "pvcs": [], "delete": False, "retain_pvs_to_delete": [], "page_size": 500}
+        base = {"pvs": [], "pvcs": [], "delete": False, "retain_pvs_to_delete": [], "page_size": 500, "wait": False,
+                "wait_timeout": 120}
         base.update(params)
         self.params, self.check_mode, self._diff = base, check_mode, diff
         self.warnings = []
@@ -217,7 +222,7 @@ def test_cleanup_deletes_with_preconditions(cleanup_api):
 def test_cleanup_check_mode_uses_server_dry_run(cleanup_api):
     result, module = run_cleanup(cleanup_api, check_mode=True, delete=True)
     deletes = [c for c in cleanup_api.calls if c[0] == "delete"]
-    assert [c[-1] for c in deletes] == ["All", "All"]
+    assert [c[-1] for c in deletes] == [["All"], ["All"]]
     assert all(a["dry_run"] for a in result["actions"]) and result["changed"]
 
 

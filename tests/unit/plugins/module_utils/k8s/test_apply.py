@@ -452,7 +452,8 @@ class FakeApi(object):
     def param_serialize(self, method, resource_path, query_params, header_params, body, auth_settings):
         return (method, resource_path, list(query_params), header_params, body)
 
-    def call_api(self, method, url, query, headers, body):
+    def call_api(self, method, url, query, headers, body, _request_timeout=None):
+        assert _request_timeout == ka.REQUEST_TIMEOUT
         self.sent.append((method, url, query, body))
         status, payload = self.answers.pop(0)
         return FakeResponse(status, payload)
@@ -462,11 +463,17 @@ def test_executor_check_mode_sends_dry_run_and_records_unsent_steps():
     api = FakeApi([(201, {"kind": "StorageClass", "metadata": {"name": "fast"}})])
     actions, reads = [], []
     ex = ka.Executor(api, True, actions, reads)
+    live = {"metadata": {"name": "fast", "uid": "u1", "resourceVersion": "7"}}
     plan = ka.ObjectPlan(spec=SC, name="fast", steps=[
-        ka.Step("delete StorageClass fast", "DELETE", SC.path("fast"), {}),
+        ka.Step("delete StorageClass fast", "DELETE", SC.path("fast"), ka.delete_body(live)),
         ka.Step("re-create StorageClass fast", "POST", SC.path(), {}, sendable_in_check=False, unsent_reason="why")])
     ex.apply_all([plan])
-    assert api.sent == [("DELETE", "/apis/storage.k8s.io/v1/storageclasses/fast", [("dryRun", "All")], {})]
+    # the API server reads DeleteOptions from the body whenever a DELETE has one (delete.go):
+    # the dry run is in the body, next to the preconditions, and nothing is in the query
+    assert api.sent == [("DELETE", "/apis/storage.k8s.io/v1/storageclasses/fast", [],
+                         {"apiVersion": "v1", "kind": "DeleteOptions", "dryRun": ["All"],
+                          "preconditions": {"uid": "u1", "resourceVersion": "7"}})]
+    assert plan.steps[0].body == ka.delete_body(live)    # the planned body is not changed
     assert actions == [
         {"description": "delete StorageClass fast", "method": "DELETE", "path": SC.path("fast"), "dry_run": True},
         {"description": "re-create StorageClass fast", "method": "POST", "path": SC.path(), "dry_run": True, "sent": False}]
@@ -484,7 +491,8 @@ def test_executor_get_404_is_none_and_409_is_a_clear_error():
     msg = err.value.fail_kwargs()["msg"]
     assert msg.startswith("update StorageClass fast (allowVolumeExpansion): API answered 409 Conflict: Operation cannot")
     assert "run again" in msg
-    assert api.sent[1][2] == []       # no dryRun outside check mode
+    # no dryRun outside check mode; every write names its field manager and validates strictly
+    assert api.sent[1][2] == [("fieldManager", "strata.storage"), ("fieldValidation", "Strict")]
 
 
 def test_executor_list_follows_continue_tokens():
@@ -494,3 +502,68 @@ def test_executor_list_follows_continue_tokens():
     assert ex.list(SC) == [{"a": 1}, {"a": 2}]
     assert [s[2] for s in api.sent] == [[("limit", "1")], [("limit", "1"), ("continue", "t1")]]
     assert reads == [["GET", SC.path()], ["GET", SC.path()]]
+
+
+def test_executor_list_relists_in_full_after_410_on_a_later_page():
+    expired = {"kind": "Status", "code": 410, "reason": "Expired", "message": "The provided continue parameter is too old"}
+    api = FakeApi([(200, {"items": [{"a": 1}], "metadata": {"continue": "t1"}}), (410, expired),
+                   (200, {"items": [{"a": 1}, {"a": 2}], "metadata": {}})])
+    reads = []
+    ex = ka.Executor(api, False, [], reads, page_size=1)
+    assert ex.list(SC) == [{"a": 1}, {"a": 2}]   # the first page's items are not kept twice
+    assert [s[2] for s in api.sent] == [[("limit", "1")], [("limit", "1"), ("continue", "t1")], []]
+    # 410 on the first page is an error (client-go's pager falls back only on later pages)
+    api = FakeApi([(410, expired)])
+    with pytest.raises(StrataError) as err:
+        ka.Executor(api, False, [], [], page_size=1).list(SC)
+    assert err.value.rc == 410
+
+
+def test_executor_not_served_is_told_apart_from_not_found():
+    class Plain(FakeResponse):
+        def __init__(self):
+            FakeResponse.__init__(self, 404, None)
+            self.data = b"404 page not found\n"
+
+    api = FakeApi([])
+    api.answers = []
+    api.call_api = lambda *a, **k: Plain()
+    with pytest.raises(ka.NotServed):
+        ka.Executor(api, False, [], []).get(VSC, "snap")
+
+
+def test_empty_maps_and_lists_equal_missing_fields():
+    live = {"metadata": {"name": "fast"}, "provisioner": "topolvm.io"}
+    assert ka.differences(SC, {"metadata": {"name": "fast", "labels": {}}, "parameters": {}, "mountOptions": []}, live) == []
+    assert ka.differences(SC, {"parameters": {"a": "1"}}, live) == [("parameters",)]
+    assert ka.differences(SC, {"mountOptions": []}, dict(live, mountOptions=["x"])) == [("mountOptions",)]
+
+
+@pytest.mark.parametrize("params,words", [
+    ({"role_rules": [{"verbs": ["get"]}]}, "rules[0] has no apiGroups and no resources"),
+    ({"role_rules": [{"verbs": ["get"], "nonResourceURLs": ["/x"]}]}, "rules[0] has nonResourceURLs"),
+    ({"quota": {"hard": {"pvcs": "3"}}}, "pvcs is not a resource a quota can limit"),
+    ({"quota": {"hard": {"count/deployments.apps": "1.5"}}}, "count/deployments.apps 1.5 must be a whole number"),
+    ({"quota": {"storage": "-1Gi"}}, "requests.storage -1Gi is negative"),
+    ({"quota": {"storage": "lots"}}, "requests.storage lots is not a quantity"),
+    ({"pod_security": {"enforce": "baseline", "version": "1.31"}}, 'must be "latest" or "v1.x"'),
+    ({"labels": {"pod-security.kubernetes.io/enforce": "strict"}}, "must be one of privileged, baseline, restricted"),
+    ({"limits": {"pvc_min": "10Gi", "pvc_max": "1Gi"}}, "pvc_min 10Gi is greater than pvc_max 1Gi"),
+    ({"limits": {"container_default": {"cpu": "2"}, "container_max": {"cpu": "1"}}},
+     "container_default cpu 2 is greater than container_max cpu 1"),
+])
+def test_tenant_input_the_server_would_refuse_is_refused_first(params, words):
+    with pytest.raises(StrataError) as err:
+        ka.tenant_objects(dict({"name": "team-a"}, **params))
+    msg = err.value.fail_kwargs()["msg"]
+    assert words in msg and "nothing was changed" in msg, msg
+
+
+def test_tenant_input_the_server_accepts_passes():
+    params = {"name": "team-a", "role_rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}],
+              "quota": {"storage": "1Ti", "pvcs": 3, "per_class": {"fast": {"storage": "1Gi", "pvcs": 0}},
+                        "hard": {"count/deployments.apps": "2", "requests.nvidia.com/gpu": "1", "pods": "10"}},
+              "pod_security": {"enforce": "restricted", "version": "v1.31"},
+              "limits": {"pvc_min": "1Gi", "pvc_max": "1Gi", "container_default_request": {"cpu": "100m"},
+                         "container_default": {"cpu": "1"}, "container_max": {"cpu": "2"}}}
+    assert ka.tenant_problems(params) == []

@@ -63,7 +63,7 @@ def pv(name, size="1Gi", klass="fast", phase="Bound", claim=None, reclaim="Delet
     return {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": metadata, "spec": spec, "status": status}
 
 
-def pod(ns, name, claims=(), phase="Running", started=1, ephemeral=()):
+def pod(ns, name, claims=(), phase="Running", started=1, ephemeral=(), node="node1"):
     volumes = [{"name": "v%d" % i, "persistentVolumeClaim": {"claimName": c}} for i, c in enumerate(claims)]
     volumes += [{"name": v, "ephemeral": {"volumeClaimTemplate": {"spec": {"resources": {"requests": {"storage": "1Gi"}}}}}}
                 for v in ephemeral]
@@ -72,7 +72,8 @@ def pod(ns, name, claims=(), phase="Running", started=1, ephemeral=()):
     if started is not None:
         status["startTime"] = ago(started)
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "uid": "pod-" + name},
-            "spec": {"nodeName": "node1", "volumes": volumes, "containers": [{"name": "c", "image": "busybox"}]},
+            "spec": dict({"nodeName": node} if node else {}, volumes=volumes,
+                         containers=[{"name": "c", "image": "busybox"}]),
             "status": status}
 
 
@@ -356,18 +357,21 @@ def test_pvc_staleness_rules():
             pvc("a", "old-job-long-ago", created=300),
             pvc("a", "old-pending-pod", created=300, phase="Pending"),
             pvc("a", "old-deleting", created=300, deletionTimestamp=ago(0)),
+            pvc("a", "old-never-scheduled", created=300),
             pvc("b", "old-unused", created=31),
         ],
         pods=[
             pod("a", "server", claims=["old-running"], started=200),  # running since long ago: in use
             pod("a", "job-new", claims=["old-job-recent"], phase="Succeeded", started=3),
+            # a finished Job's pod that still exists keeps its claim (pvc-protection podUsesPVC)
             pod("a", "job-old", claims=["old-job-long-ago"], phase="Failed", started=45),
             pod("a", "waiting", claims=["old-pending-pod"], phase="Pending", started=None),
+            # failed before it was scheduled: holds nothing
+            pod("a", "never-ran", claims=["old-never-scheduled"], phase="Failed", started=None, node=None),
         ],
     )
-    assert out["pvc_names"] == ["a/old-job-long-ago", "a/old-unused", "b/old-unused"]
+    assert out["pvc_names"] == ["a/old-never-scheduled", "a/old-unused", "b/old-unused"]
     by_name = {(e["namespace"], e["name"]): e for e in out["pvcs"]}
-    assert by_name[("a", "old-job-long-ago")]["last_pod_start"] == ago(45)
     assert by_name[("a", "old-unused")]["last_pod_start"] is None
     assert by_name[("b", "old-unused")]["ref"] == {"namespace": "b", "name": "old-unused", "uid": "uid-b-old-unused",
                                                    "resource_version": "100"}
@@ -407,6 +411,11 @@ def test_pvc_refusals():
     users = k8s_report.active_users([pod("a", "p1", claims=["data"]), pod("a", "p0", claims=["data"], phase="Pending"),
                                      pod("a", "done", claims=["data"], phase="Succeeded"), pod("b", "other", claims=["data"])])
     assert k8s_report.pvc_refusal(claim, users) == "mounted by pod(s) p0, p1"
+    finished = k8s_report.active_users([pod("a", "job", claims=["data"], phase="Succeeded"),
+                                        pod("a", "gone", claims=["data"], phase="Failed", node=None)])
+    assert k8s_report.pvc_refusal(claim, finished) == (
+        "pod job (Succeeded) still names it; Kubernetes keeps the claim until that pod is deleted "
+        "(kubernetes.io/pvc-protection)")
     assert k8s_report.pvc_refusal(claim, {}) is None
     assert "changed since the report" in k8s_report.pvc_refusal(claim, {}, {"uid": "uid-a-data", "resource_version": "99"})
 

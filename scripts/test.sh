@@ -216,6 +216,10 @@ stage_sanity() {
 stage_lint() {
     local rc=0 files
     strata_activate "$STRATA_TOOLS_VENV"
+    # Exactly the documented command, in the environment a user has: no ANSIBLE_*_PATH.
+    # ansible-lint installs this checkout into .ansible/collections/ itself (.ansible-lint says
+    # why); ansible.posix comes from the tools venv (scripts/setup.sh: link_dep_collections).
+    unset ANSIBLE_COLLECTIONS_PATH ANSIBLE_ROLES_PATH ANSIBLE_LIBRARY ANSIBLE_HOME
     cd "$STRATA_ROOT" || return 1
     run_logged "$STAGE_LOG" ansible-lint --profile production || rc=1
     files="$(strip_ansi "$STAGE_LOG" | grep -o -E 'in [0-9]+ files processed' | grep -o -E '[0-9]+' | tail -n 1)"

@@ -106,16 +106,16 @@ strata_apt_lock_holders() {
 }
 
 strata_describe_pids() {
-    local pid out=()
+    local pid what out=""
     for pid in "$@"; do
         if [ "$pid" = -1 ]; then
-            out+=("an open-file-description lock")
+            what="an open-file-description lock"
         else
-            out+=("pid ${pid} ($(tr '\0\n' '  ' < "/proc/${pid}/cmdline" 2>/dev/null | cut -c1-80 | sed 's/ $//'))")
+            what="pid ${pid} ($(tr '\0\n' '  ' < "/proc/${pid}/cmdline" 2>/dev/null | cut -c1-80 | sed 's/ $//'))"
         fi
+        out="${out:+${out}, }${what}"
     done
-    local IFS=','
-    echo "${out[*]}" | sed 's/,/, /g'
+    echo "$out"
 }
 
 # strata_wait_apt_lock [TIMEOUT_S]: 0 once no lock is held, 1 (with a message) after TIMEOUT_S.

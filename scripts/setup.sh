@@ -58,12 +58,13 @@ install_apt_packages() {
     # Another apt may be at work (a fresh machine's cloud-init or unattended-upgrades): wait
     # for its locks (bounded, see strata_wait_apt_lock), and let apt-get itself wait for the
     # dpkg lock too, in case another apt takes it between our check and apt-get's.
-    local wait_opt=(-o "DPkg::Lock::Timeout=${STRATA_APT_LOCK_TIMEOUT:-600}")
-    strata_wait_apt_lock
+    local timeout="${STRATA_APT_LOCK_TIMEOUT:-600}"
+    local wait_opt=(-o "DPkg::Lock::Timeout=${timeout}")
+    strata_wait_apt_lock "$timeout"
     if ! apt-get "${wait_opt[@]}" install -y -q --no-install-recommends "${missing[@]}" >/dev/null; then
-        strata_wait_apt_lock
+        strata_wait_apt_lock "$timeout"
         apt-get "${wait_opt[@]}" update -q >/dev/null
-        strata_wait_apt_lock
+        strata_wait_apt_lock "$timeout"
         apt-get "${wait_opt[@]}" install -y -q --no-install-recommends "${missing[@]}" >/dev/null
     fi
 }

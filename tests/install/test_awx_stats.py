@@ -33,8 +33,8 @@ def _play(tmp_path, extra):
                          % sys.executable)
     extra_file = tmp_path / "extra.json"
     extra_file.write_text(json.dumps(extra))
-    env = clean_env(ANSIBLE_COLLECTIONS_PATH="%s:%s" % (os.path.join(REPO, ".cache", "live"),
-                                                         os.path.join(REPO, ".cache", "deps")),
+    collections = "%s:%s" % (os.path.join(REPO, ".cache", "live"), os.path.join(REPO, ".cache", "deps"))
+    env = clean_env(ANSIBLE_COLLECTIONS_PATH=collections,
                     ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_SHOW_CUSTOM_STATS="1",
                     ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
     out = run([tool("ansible-playbook"), "-i", inventory, "-e", "@%s" % extra_file, SITE], env=env, cwd=str(tmp_path))

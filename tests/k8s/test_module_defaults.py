@@ -69,7 +69,7 @@ def test_a_task_option_wins_over_the_group_default(standin, ansible_run, tmp_pat
 def test_without_the_defaults_nothing_connects(standin, ansible_run, tmp_path):
     """The control: the same play without module_defaults finds no cluster, so the passing runs
     above got their connection from the group defaults."""
-    play = PLAY.split("  module_defaults:")[0] + "  tasks:" + PLAY.split("  tasks:")[1]
+    play = PLAY.split("  module_defaults:", maxsplit=1)[0] + "  tasks:" + PLAY.split("  tasks:", maxsplit=1)[1]
     result = ansible_run(play, {"kc": standin.kubeconfig}, env=_env(tmp_path))
     assert result.result("class")["failed"] is True
     assert standin.get(SC_V, "StorageClass", "fast") is None

@@ -291,6 +291,11 @@ stage_install() {
         echo "ERROR: ${STAGE_NAME}: zero tests passed"
         rc=1
     fi
+    # the tests skip only when a tool scripts/setup.sh installs is missing: not here
+    if [ "${skipped:-0}" -ne 0 ]; then
+        echo "ERROR: ${STAGE_NAME}: ${skipped} tests skipped (see the reasons above)"
+        rc=1
+    fi
     return "$rc"
 }
 # ---------------------------------------------------------------------------------------

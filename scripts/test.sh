@@ -17,6 +17,13 @@
 #   units-<core>         ansible-test units --venv (tests/unit), zero tests is a failure
 #   lint                 ansible-lint, production profile (.ansible-lint)
 #   sanity-<core>        ansible-test sanity --venv, every target Python that is installed
+#   antsibull-docs       antsibull-docs lint-collection-docs --plugin-docs (docs markup, O()/M()
+#                        references, role argument_specs)
+#   galaxy-importer      galaxy-importer on the built tarball, as Galaxy imports it (flake8 on
+#                        every plugin file, ansible-doc, metadata; tests/galaxy-importer.cfg)
+#   install              pytest tests/install: ansible-builder create + introspect, bindep
+#                        profiles, the README's install ways offline, AWX project sync and
+#                        set_stats, the apt lock waits
 #   k8s                  pytest tests/k8s: the k8s modules, playbooks and role through
 #                        ansible-playbook against the Kubernetes API stand-in (no VM); the
 #                        real-cluster tests run when KUBECONFIG is set, else they are skipped
@@ -33,8 +40,10 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 ALL_STAGES=(changelog doc-core219 doc-corelatest units-core219 units-corelatest lint
+            antsibull-docs galaxy-importer install
             sanity-core219 sanity-corelatest k8s vm)
 STATIC_STAGES=(changelog doc-core219 doc-corelatest units-core219 units-corelatest lint
+               antsibull-docs galaxy-importer install
                sanity-core219 sanity-corelatest k8s)
 
 usage() { sed -n '2,/^# Full logs/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -239,6 +248,10 @@ stage_sanity() {
 stage_lint() {
     local rc=0 files
     strata_activate "$STRATA_TOOLS_VENV"
+    # Exactly the documented command, in the environment a user has: no ANSIBLE_*_PATH.
+    # ansible-lint installs this checkout into .ansible/collections/ itself (.ansible-lint says
+    # why); ansible.posix comes from the tools venv (scripts/setup.sh: link_dep_collections).
+    unset ANSIBLE_COLLECTIONS_PATH ANSIBLE_ROLES_PATH ANSIBLE_LIBRARY ANSIBLE_HOME
     cd "$STRATA_ROOT" || return 1
     run_logged "$STAGE_LOG" ansible-lint --profile production || rc=1
     files="$(strip_ansi "$STAGE_LOG" | grep -o -E 'in [0-9]+ files processed' | grep -o -E '[0-9]+' | tail -n 1)"
@@ -249,6 +262,66 @@ stage_lint() {
     fi
     return "$rc"
 }
+
+# --- what Galaxy, the docsite and users' installs see (each stage self-contained) ---------
+stage_antsibull_docs() {
+    local rc=0 errors
+    strata_activate galaxy
+    # antsibull-docs finds the collection by its path .../ansible_collections/strata/storage
+    # (the live tree) and reads every plugin's and role's docs through ansible-doc
+    cd "${STRATA_LIVE_COLLECTIONS}/ansible_collections/strata/storage" || return 1
+    run_logged "$STAGE_LOG" antsibull-docs lint-collection-docs --plugin-docs . || rc=1
+    # one line per problem: "<file>:<line>:<col>: <what>"
+    errors="$(grep -c -E '^[^ $].*:[0-9]+:[0-9]+: ' "$STAGE_LOG")"
+    STAGE_DETAIL="$(find plugins/modules plugins/filter -maxdepth 1 -name '*.py' ! -name '__init__.py' | wc -l) plugins, $(find roles -path '*/meta/argument_specs.yml' | wc -l) roles, ${errors} problems"
+    [ "$errors" -eq 0 ] || rc=1
+    return "$rc"
+}
+
+stage_galaxy_importer() {
+    local rc=0 work tarball warnings linted
+    strata_activate galaxy
+    unset ANSIBLE_COLLECTIONS_PATH  # Galaxy imports the bare tarball
+    work="${STRATA_CACHE}/galaxy-importer"
+    rm -rf "$work" && mkdir -p "$work"
+    cd "$STRATA_ROOT" || return 1
+    run_logged "$STAGE_LOG" ansible-galaxy collection build --output-path "$work" . || return 1
+    tarball="$(ls "$work"/strata-storage-*.tar.gz)"
+    # it writes importer_result.json into the current directory
+    cd "$work" || return 1
+    GALAXY_IMPORTER_CONFIG="${STRATA_ROOT}/tests/galaxy-importer.cfg" \
+        run_logged "$STAGE_LOG" python -m galaxy_importer.main "$tarball" || rc=1
+    # galaxy-importer exits 0 with warnings (Galaxy shows them on the import page): any fails
+    warnings="$(grep -c -E '^(WARNING|ERROR)' "$STAGE_LOG")"
+    linted="$(grep -c -E '^Linting .* via flake8' "$STAGE_LOG")"
+    grep -q '^Importer processing completed successfully' "$STAGE_LOG" || rc=1
+    STAGE_DETAIL="${linted} plugins through flake8, ${warnings} warnings"
+    [ "$warnings" -eq 0 ] || rc=1
+    return "$rc"
+}
+
+stage_install() {
+    local rc=0 summary passed failed skipped
+    strata_activate "$STRATA_TOOLS_VENV"
+    cd "$STRATA_ROOT" || return 1
+    run_logged "$STAGE_LOG" python -m pytest -p no:cacheprovider -q -rs -n 2 tests/install || rc=1
+    summary="$(strip_ansi "$STAGE_LOG" | grep -E '^(=+ )?[0-9]+ (passed|failed|skipped|errors?).* in [0-9.]+s' | tail -n 1)"
+    passed="$(grep -o -E '[0-9]+ passed' <<< "$summary" | grep -o -E '[0-9]+')"
+    failed="$(grep -o -E '[0-9]+ (failed|error|errors)' <<< "$summary" | awk '{s += $1} END {print s + 0}')"
+    skipped="$(grep -o -E '[0-9]+ skipped' <<< "$summary" | grep -o -E '[0-9]+')"
+    STAGE_DETAIL="${passed:-0} passed, ${failed} failed, ${skipped:-0} skipped"
+    if [ "${passed:-0}" -eq 0 ]; then
+        echo "ERROR: ${STAGE_NAME}: zero tests passed"
+        rc=1
+    fi
+    # the tests skip only when a tool scripts/setup.sh installs is missing: not here
+    if [ "${skipped:-0}" -ne 0 ]; then
+        echo "ERROR: ${STAGE_NAME}: ${skipped} tests skipped (see the reasons above)"
+        rc=1
+    fi
+    return "$rc"
+}
+# ---------------------------------------------------------------------------------------
 
 stage_k8s() {
     local rc=0 passed failed skipped
@@ -421,6 +494,9 @@ run_stage doc-corelatest stage_doc corelatest
 run_stage units-core219 stage_units core219
 run_stage units-corelatest stage_units corelatest
 run_stage lint stage_lint
+run_stage antsibull-docs stage_antsibull_docs
+run_stage galaxy-importer stage_galaxy_importer
+run_stage install stage_install
 run_stage sanity-core219 stage_sanity core219
 run_stage sanity-corelatest stage_sanity corelatest
 run_stage k8s stage_k8s

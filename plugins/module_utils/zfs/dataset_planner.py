@@ -141,7 +141,16 @@ def request_from_params(params):
         inherit.append(canon)
     enc = None
     if params.get("encryption"):
-        e = params["encryption"]
+        e = dict(params["encryption"])
+        unknown = sorted(set(k for k, v in e.items() if v is not None) - set(ENCRYPTION_SPEC))
+        if unknown:
+            raise StrataError("%s: unknown encryption option %s" % (what, ", ".join(unknown)))
+        if e.get("keyformat") not in ENCRYPTION_SPEC["keyformat"]["choices"]:
+            raise StrataError("%s: encryption.keyformat must be one of %s" % (
+                what, ", ".join(ENCRYPTION_SPEC["keyformat"]["choices"])))
+        if (e.get("cipher") or "on") not in ENCRYPTION_SPEC["cipher"]["choices"]:
+            raise StrataError("%s: encryption.cipher %s is not one of %s" % (
+                what, e.get("cipher"), ", ".join(ENCRYPTION_SPEC["cipher"]["choices"])))
         enc = EncryptionRequest(cipher=e.get("cipher") or "on", keyformat=e["keyformat"], key=e.get("key"),
                                 key_file=e.get("key_file") or default_key_file(name),
                                 pbkdf2iters=e.get("pbkdf2iters"))

@@ -14,6 +14,7 @@ index values by their canonical string (`xattr=dir` is `on`), booleans from YAML
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
@@ -216,7 +217,8 @@ def dataset_prop_name(name):
     if ":" in key:
         raise StrataError("invalid user property name '%s'" % key,
                           hint="user properties take lowercase letters, digits, '-', '_', '.' and ':' (module:property)")
-    raise StrataError("unknown ZFS property '%s'" % key,
+    close = difflib.get_close_matches(key, list(DATASET_PROPS) + list(_DATASET_COLS), n=1)
+    raise StrataError("unknown ZFS property '%s'%s" % (key, " (did you mean %s?)" % close[0] if close else ""),
                       hint="see zfsprops(7); user properties need a ':' (e.g. com.example:owner)")
 
 
@@ -230,7 +232,9 @@ def pool_prop_name(name):
         return key
     if key in POOL_PROPS_HIDDEN:
         raise StrataError("'%s' is an internal pool property and cannot be set" % key)
-    raise StrataError("unknown pool property '%s'" % key, hint="see zpoolprops(7)")
+    close = difflib.get_close_matches(key, list(POOL_PROPS) + list(_POOL_COLS), n=1)
+    raise StrataError("unknown pool property '%s'%s" % (key, " (did you mean %s?)" % close[0] if close else ""),
+                      hint="see zpoolprops(7)")
 
 
 def canonical_index(name, value, table=DATASET_PROPS, aliases=DATASET_PROPS_VALUE_ALIASES):

@@ -249,7 +249,7 @@ class Pool:
             value = self.value(prop)
             if value not in (None, "-", ""):
                 out[prop] = int(value) if str(value).isdigit() else value
-        out["properties"] = {k: v for k, (v, s) in self.props.items() if s == "local"}
+        out["properties"] = {k: v for k, (v, s) in self.props.items() if s == "local" and not k.startswith("feature@")}
         if self.status is not None:
             out.update({"status": self.status.summary()})
         return out

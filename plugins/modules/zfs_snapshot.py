@@ -219,30 +219,21 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.core.module_support import finish, run_module
-from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.zfs import reader
 from ansible_collections.strata.storage.plugins.module_utils.zfs.actions import execute
 from ansible_collections.strata.storage.plugins.module_utils.zfs.retention import (
-    POLICY_SPEC, parse_now, plan_policy, policy_from_params,
+    POLICY_SPEC, parse_now, policy_from_params, run_policies,
 )
 from ansible_collections.strata.storage.plugins.module_utils.zfs.snapshot_planner import (
     SNAPSHOT_OPTIONS_SPEC, parse_holds, plan_snapshot, request_from_params, roots_for,
 )
 
 
-def run_policies(module, runner):
+def policies_run(module, runner):
     policies = [policy_from_params(p) for p in module.params["policies"]]
     now = parse_now(module.params.get("now"))
-    roots = [d for p in policies for d in p.datasets]
-    state = reader.read_state(runner, dataset_roots=roots, listing=False)
-    merged = Plan()
-    report = {}
-    for policy in policies:
-        plan, report[policy.name] = plan_policy(policy, state, now)
-        merged.actions.extend(plan.actions)
-        merged.notes.extend(plan.notes)
-    execute(runner, merged.actions)
-    finish(module, runner, merged, retention=report, now=now)
+    plan, report = run_policies(runner, policies, now)
+    finish(module, runner, plan, retention=report, now=now)
 
 
 def read_holds(runner, req):
@@ -259,7 +250,7 @@ def body(module, runner):
     if module.params["policies"]:
         if module.params.get("name") or module.params.get("promote"):
             raise StrataError("policies run on their own: leave name and promote out")
-        return run_policies(module, runner)
+        return policies_run(module, runner)
     req = request_from_params(module.params)
     state = reader.read_state(runner, dataset_roots=roots_for(req), listing=False)
     plan = plan_snapshot(req, state, read_holds(runner, req) if req.name and state.get(req.name) else {})

@@ -26,12 +26,17 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import json
+import sys
 from dataclasses import dataclass, field
 
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
+from ansible_collections.strata.storage.plugins.module_utils.core.runner import Runner
 from ansible_collections.strata.storage.plugins.module_utils.zfs import props as zprops
-from ansible_collections.strata.storage.plugins.module_utils.zfs.actions import ZfsAction
+from ansible_collections.strata.storage.plugins.module_utils.zfs import reader
+from ansible_collections.strata.storage.plugins.module_utils.zfs.actions import ZfsAction, execute
+from ansible_collections.strata.storage.plugins.module_utils.zfs.local import LocalModule
 
 PERIODS = ("frequent", "hourly", "daily", "weekly", "monthly", "yearly")
 MARK_POLICY = "strata.storage:policy"
@@ -215,3 +220,57 @@ def plan_policy(policy, state, now):
                                cmd=["zfs", "destroy", "%s@%s" % (name, shorts)],
                                dry_run=["zfs", "destroy", "-n", "-v", "%s@%s" % (name, shorts)], kind="prune"))
     return plan, report
+
+
+# --------------------------------------------------------------------------- the timer's runner
+def policy_defaults(params):
+    """A policy dict from a file, with POLICY_SPEC's defaults; unknown keys are refused."""
+    unknown = sorted(set(params) - set(POLICY_SPEC))
+    if unknown:
+        raise StrataError("policy %s: unknown option(s) %s" % (params.get("name"), ", ".join(unknown)))
+    out = {k: v.get("default") for k, v in POLICY_SPEC.items()}
+    out.update({k: v for k, v in params.items() if v is not None})
+    return out
+
+
+def run_policies(runner, policies, now):
+    """Read once, plan every policy, run the plan. Returns (Plan, {policy: report})."""
+    state = reader.read_state(runner, dataset_roots=[d for p in policies for d in p.datasets], listing=False)
+    merged = Plan()
+    report = {}
+    for policy in policies:
+        plan, report[policy.name] = plan_policy(policy, state, now)
+        merged.actions.extend(plan.actions)
+        merged.notes.extend(plan.notes)
+    execute(runner, merged.actions)
+    return merged, report
+
+
+def cli_main(argv):
+    """strata-zfs-autosnap CONFIG.json [--now T] [--check]: run the policies of a file."""
+    args = list(argv)
+    check = "--check" in args
+    if check:
+        args.remove("--check")
+    now = None
+    if "--now" in args:
+        index = args.index("--now")
+        now = args[index + 1]
+        del args[index:index + 2]
+    if len(args) != 1:
+        sys.stderr.write("usage: strata-zfs-autosnap CONFIG.json [--now EPOCH|ISO] [--check]\n")
+        return 2
+    runner = Runner(LocalModule(check_mode=check))
+    try:
+        with open(args[0]) as handle:
+            config = json.load(handle)
+        policies = [policy_from_params(policy_defaults(p)) for p in config.get("policies") or []]
+        plan, report = run_policies(runner, policies, parse_now(now))
+    except (StrataError, OSError, ValueError) as exc:
+        out = exc.fail_kwargs() if isinstance(exc, StrataError) else {"msg": str(exc)}
+        out["actions"] = runner.actions
+        sys.stderr.write(json.dumps(out, indent=1) + "\n")
+        return 1
+    print(json.dumps({"changed": plan.changed, "check": check, "retention": report, "actions": runner.actions,
+                      "notes": plan.notes}, indent=1))
+    return 0

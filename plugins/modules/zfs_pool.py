@@ -287,8 +287,11 @@ def body(module, runner):
         kinds = needs_wait(req, plan, state.pool(req.name).status if state.pool(req.name) else None)
         if kinds and req.state in ("present", "imported"):
             runner.read(["zpool", "wait", "-t", ",".join(kinds), req.name], what="waiting for pool %s" % req.name)
-        if plan.actions or kinds:
+        if plan.actions:
             state = read(runner, req)
+        elif kinds:
+            # nothing changed, a scan was waited for: its outcome is in zpool status
+            state.pool(req.name).status = reader.read_pool_status(runner).get(req.name)
     pool = state.pool(req.name)
     if pool is not None and req.state != "absent" or (pool is not None and module.check_mode):
         info = pool.summary()

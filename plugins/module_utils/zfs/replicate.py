@@ -189,11 +189,13 @@ def plan_replication(req, source_state, target_state, token_info=None):
         plan.notes.append("resuming a receive that stopped (estimated %s bytes left)" % size if size else
                           "resuming a receive that stopped")
         resumed = source_state.get(toname) if toname else None
-        if resumed is not None:
-            target_guids[resumed.value("guid")] = resumed
-            resumed_to = resumed
-        elif tgt.value("guid") in (None, "-"):
+        if resumed is None:
+            plan.notes.append("the resumed stream ends at %s, which the source does not have any more: run "
+                              "again to send what follows" % (toname or "a snapshot the token does not name"))
+            plan.after = dict(plan.before, resuming=True)
             return plan
+        target_guids[resumed.value("guid")] = resumed
+        resumed_to = resumed
     if chosen_guid in target_guids:
         plan.after = dict(plan.before, up_to_date=chosen.short)
         _bookmark(req, source_state, chosen, plan)

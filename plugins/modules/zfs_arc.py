@@ -14,9 +14,9 @@ description:
     C(/sys/module/zfs/parameters)) and persistently (a C(modprobe.d) file read when the zfs
     module loads), and reports the ARC's size, target, limits, hits, misses and hit ratio.
   - Reads only files (sysfs, C(/proc/spl/kstat/zfs/arcstats), C(/proc/meminfo), the
-    modprobe.d file): no process is started.
+    modprobe.d file) - no process is started.
   - The kernel's rules are checked first, because it silently ignores values it does not
-    take: max at least 64M and below the machine's memory, min at least 32M and below max.
+    take - max at least 64M and below the machine's memory, min at least 32M and below max.
     After a live change the module checks that the kernel applied it.
 author:
   - strata.storage maintainers (@strata-storage)

@@ -22,11 +22,11 @@ description:
     dataset already has by inheritance or default is not a change; properties not named are
     never touched (use O(inherit) to hand one back to the parent).
   - Every property name and value is checked against OpenZFS's own table before anything
-    runs: an unknown property, a read-only one, one that does not apply to the dataset type,
+    runs - an unknown property, a read-only one, one that does not apply to the dataset type,
     or an invalid value fails with the reason. Create-only properties (volblocksize,
     encryption, keyformat, casesensitivity, normalization, utf8only) asked different on an
     existing dataset fail with what to do.
-  - Destroy is never recursive unless asked: children, snapshots, and clones of its
+  - Destroy is never recursive unless asked - children, snapshots, and clones of its
     snapshots elsewhere in the pool are listed and the destroy is refused.
 author:
   - strata.storage maintainers (@strata-storage)
@@ -60,7 +60,7 @@ options:
     description:
       - ZFS properties to set, by name or column alias (C(compress), C(recsize)), and user
         properties (C(module:property)). YAML booleans are written as on/off. Sizes take
-        ZFS's units (K, M, G, T: powers of 1024).
+        ZFS's units (K, M, G, T - powers of 1024).
       - Encryption properties go through O(encryption).
     type: dict
     default: {}
@@ -85,7 +85,7 @@ options:
       cipher:
         description: The C(encryption) property; V(on) is aes-256-gcm.
         type: str
-        choices: [on, aes-128-ccm, aes-192-ccm, aes-256-ccm, aes-128-gcm, aes-192-gcm, aes-256-gcm]
+        choices: ["on", aes-128-ccm, aes-192-ccm, aes-256-ccm, aes-128-gcm, aes-192-gcm, aes-256-gcm]
         default: "on"
       keyformat:
         description: V(passphrase) (8 to 512 bytes), V(hex) (64 hex digits) or V(raw) (32 bytes).
@@ -132,7 +132,7 @@ options:
 extends_documentation_fragment:
   - strata.storage.attributes
 notes:
-  - For many datasets of one pool use M(strata.storage.zfs_layout): one call for the whole tree.
+  - For many datasets of one pool use M(strata.storage.zfs_layout) - one call for the whole tree.
 seealso:
   - module: strata.storage.zfs_layout
   - module: strata.storage.zfs_pool

@@ -16,12 +16,12 @@ description:
   - Reads C(zpool list -Hp) and ONE C(zfs get -Hp) of the pool (every dataset, zvol,
     snapshot and bookmark, with property sources). A run that changes nothing starts these
     two processes only, however many datasets the tree has.
-  - Properties are inherited down the tree as written: a property on a parent is set there,
+  - Properties are inherited down the tree as written - a property on a parent is set there,
     and children that do not name it inherit it; a child that names the value it already has
     (by inheritance or default) is not changed.
   - Each entry takes the options of M(strata.storage.zfs_dataset) (type, size, properties,
     inherit, encryption, rename_from, state, ...) plus nested O(datasets). Every entry is
-    checked and planned before the first command: bad input anywhere changes nothing.
+    checked and planned before the first command - bad input anywhere changes nothing.
   - Datasets of the pool that are not in the layout are kept (listed in RV(notes)).
 author:
   - strata.storage maintainers (@strata-storage)
@@ -88,7 +88,7 @@ options:
           cipher:
             description: The C(encryption) property.
             type: str
-            choices: [on, aes-128-ccm, aes-192-ccm, aes-256-ccm, aes-128-gcm, aes-192-gcm, aes-256-gcm]
+            choices: ["on", aes-128-ccm, aes-192-ccm, aes-256-ccm, aes-128-gcm, aes-192-gcm, aes-256-gcm]
             default: "on"
           keyformat:
             description: Key format.

@@ -82,7 +82,7 @@ options:
   properties:
     description:
       - Pool properties (C(autotrim), C(autoexpand), C(autoreplace), C(failmode), C(comment),
-        C(cachefile), C(feature@...)=enabled, ...). Checked against OpenZFS's table: an
+        C(cachefile), C(feature@...)=enabled, ...). Checked against OpenZFS's table - an
         unknown property or value fails before anything runs. C(altroot) applies at creation.
     type: dict
     default: {}
@@ -108,7 +108,7 @@ options:
       - Allow vdevs whose replication level differs from the pool's (a single disk added to
         a pool of mirrors, a raidz2 beside raidz1 vdevs, mirror devices of different sizes),
         which C(zpool) itself refuses without C(-f). Such a layout can lower the pool's
-        redundancy: the pool is only as safe as its weakest vdev.
+        redundancy - the pool is only as safe as its weakest vdev.
     type: bool
     default: false
   allow_destroy:
@@ -135,7 +135,7 @@ options:
   scrub:
     description:
       - Start a scrub (unless one is running), and report what it found. With O(wait), wait
-        for it and fail on nothing: errors are returned and warned about.
+        for it and fail on nothing - errors are returned and warned about.
     type: bool
     default: false
   wait:

@@ -14,10 +14,10 @@ description:
     or on O(target_host) over ssh. The first run sends the chosen snapshot in full; later
     runs send incrementally from the newest snapshot (or bookmark) both sides share, with
     the snapshots in between (C(zfs send -I)).
-  - Resumable: receives use C(zfs receive -s); when a receive stopped (a cut link, a reboot),
+  - Resumable - receives use C(zfs receive -s); when a receive stopped (a cut link, a reboot),
     the target keeps C(receive_resume_token) and the next run resumes from it
     (C(zfs send -t)) before sending what is still missing.
-  - Bookmarks: after a send the sent snapshot is bookmarked on the source, so an
+  - Bookmarks - after a send the sent snapshot is bookmarked on the source, so an
     incremental send stays possible after the source's retention prunes that snapshot.
   - Reports the bytes that went through the pipe (RV(bytes_sent)); in check mode the
     estimated size (C(zfs send -nvP)) instead.

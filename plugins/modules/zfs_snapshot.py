@@ -16,7 +16,7 @@ description:
     (O(clone)); destroy only with O(allow_destroy), refused while clones or holds exist.
   - With O(promote), promotes a clone (its origin snapshot moves to it); a dataset that is
     not a clone any more is left as it is.
-  - With O(policies), runs retention policies like sanoid: for each dataset it takes the
+  - With O(policies), runs retention policies like sanoid - for each dataset it takes the
     frequent, hourly, daily, weekly, monthly and yearly snapshots that are due and prunes
     the ones past the policy's count. It prunes only snapshots it took itself, which it
     marks with user properties (C(strata.storage:policy), C(strata.storage:period),

@@ -60,7 +60,7 @@ def write_random(path, mib):
 def make_files(count, size="256M"):
     os.makedirs(WORK, exist_ok=True)
     out = []
-    for _ in range(count):
+    for _index in range(count):
         path = os.path.join(WORK, uuid.uuid4().hex[:8])
         sh("truncate", "-s", size, path)
         out.append(path)
@@ -108,7 +108,7 @@ def test_pool_parse_round_trip_and_zpools_own_replication_refusals(pool, runner)
     # a single file beside the mirror: we refuse it, and so does zpool add itself without -f
     with pytest.raises(StrataError, match="mismatched replication level"):
         plan_pool(pool_request(name, [{"type": "stripe", "devices": [f[4]]}]), state, VdevInspector(runner).inspect)
-    proc = subprocess.run(["zpool", "add", "-n", name, f[4]], capture_output=True, text=True)
+    proc = subprocess.run(["zpool", "add", "-n", name, f[4]], capture_output=True, text=True, check=False)
     assert proc.returncode != 0 and "mismatched replication level" in proc.stderr
     # a mirror like the first is taken by both; after it, the same request plans nothing, in 3 reads
     ok = pool_request(name, [{"type": "mirror", "devices": f[0:2]}, {"type": "mirror", "devices": f[4:6]}])
@@ -166,7 +166,7 @@ def test_retention_over_simulated_days(pool, runner):
     t0 = retention.parse_now("2026-01-01T00:00:00Z")
     for step in (0, 12, 24, 30, 36):
         state = reader.read_state(runner, dataset_roots=["%s/data" % name], listing=False)
-        plan, _ = retention.plan_policy(pol, state, t0 + step * HOUR)
+        plan, _unused = retention.plan_policy(pol, state, t0 + step * HOUR)
         execute(runner, plan.actions)
     state = reader.read_state(runner, dataset_roots=["%s/data" % name], listing=False)
     for ds in ("%s/data" % name, "%s/data/sub" % name):

@@ -33,8 +33,8 @@ KEY_DIR = "/etc/zfs/keys"
 ENCRYPTION_PROPS = ("encryption", "keyformat", "keylocation", "pbkdf2iters")
 
 ENCRYPTION_SPEC = dict(
-    cipher=dict(type="str", default="on", choices=["on", "aes-128-ccm", "aes-192-ccm", "aes-256-ccm",
-                                                    "aes-128-gcm", "aes-192-gcm", "aes-256-gcm"]),
+    cipher=dict(type="str", default="on",
+                choices=["on", "aes-128-ccm", "aes-192-ccm", "aes-256-ccm", "aes-128-gcm", "aes-192-gcm", "aes-256-gcm"]),
     keyformat=dict(type="str", required=True, choices=["passphrase", "hex", "raw"]),
     key=dict(type="str", no_log=True),
     key_file=dict(type="path", no_log=False),

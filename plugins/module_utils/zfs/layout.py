@@ -103,8 +103,8 @@ def flatten(pool, entries, parent=None, where="datasets"):
 def layout_request_from_params(params):
     pool = zprops.check_pool_name(params["pool"])
     req = LayoutRequest(pool=pool, allow_destroy=bool(params.get("allow_destroy")))
-    req.root_properties = zprops.check_dataset_properties(params.get("properties"), "filesystem", creating=False,
-                                                           what="pool %s root dataset" % pool)
+    req.root_properties = zprops.check_dataset_properties(
+        params.get("properties"), "filesystem", creating=False, what="pool %s root dataset" % pool)
     seen = {}
     for full, entry in flatten(pool, params.get("datasets")):
         if full == pool:

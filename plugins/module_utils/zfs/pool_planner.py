@@ -17,7 +17,7 @@ from ansible_collections.strata.storage.plugins.module_utils.core.errors import 
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.zfs import props as zprops
 from ansible_collections.strata.storage.plugins.module_utils.zfs.actions import ZfsAction
-from ansible_collections.strata.storage.plugins.module_utils.zfs.devices import guard_vdevs, zfs_label_of
+from ansible_collections.strata.storage.plugins.module_utils.zfs.devices import guard_vdevs
 from ansible_collections.strata.storage.plugins.module_utils.zfs.vdevs import (
     DevicePaths, VdevSpec, replication_problems, spec_words, specs_from_params,
 )
@@ -80,7 +80,7 @@ def pool_request_from_params(params):
         ashift = int(props.pop("ashift"))
     if ashift is not None:
         zprops.check_pool_property("ashift", ashift, creating=True)
-    creating_props = {k: v for k, v in props.items()}
+    creating_props = dict(props)
     req = PoolRequest(
         name=name, state=state,
         vdevs=specs_from_params(params.get("vdevs")),
@@ -428,8 +428,8 @@ def needs_wait(req, plan, status):
         return []
     kinds = {getattr(a, "kind", None) for a in plan.actions}
     out = []
-    if kinds & {"replace", "attach"} or (status and status.scan.function == "resilver" and status.scan.state == "scanning"
-                                          and req.replace):
+    resilvering = status is not None and status.scan.function == "resilver" and status.scan.state == "scanning"
+    if kinds & {"replace", "attach"} or (resilvering and req.replace):
         out += ["replace", "resilver"]
     if "scrub" in kinds or (req.scrub and status and status.scan.function == "scrub"
                             and status.scan.state == "scanning"):

@@ -237,8 +237,8 @@ def pool_prop_name(name):
                       hint="see zpoolprops(7)")
 
 
-def canonical_index(name, value, table=DATASET_PROPS, aliases=DATASET_PROPS_VALUE_ALIASES):
-    return (aliases.get(name) or {}).get(value, value)
+def canonical_index(name, value):
+    return (DATASET_PROPS_VALUE_ALIASES.get(name) or {}).get(value, value)
 
 
 def _check_number(name, value, dstype):

@@ -271,6 +271,6 @@ def cli_main(argv):
         out["actions"] = runner.actions
         sys.stderr.write(json.dumps(out, indent=1) + "\n")
         return 1
-    print(json.dumps({"changed": plan.changed, "check": check, "retention": report, "actions": runner.actions,
-                      "notes": plan.notes}, indent=1))
+    sys.stdout.write(json.dumps({"changed": plan.changed, "check": check, "retention": report,
+                                 "actions": runner.actions, "notes": plan.notes}, indent=1) + "\n")
     return 0

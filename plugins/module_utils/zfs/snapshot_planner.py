@@ -84,8 +84,8 @@ def request_from_params(params):
             zprops.check_dataset_name(req.clone, "filesystem")
             if zprops.pool_of(req.clone) != zprops.pool_of(name):
                 raise StrataError("%s: a clone lives in the snapshot's pool, not in %s" % (what, zprops.pool_of(req.clone)))
-            req.clone_properties = zprops.check_dataset_properties(params.get("clone_properties"), "filesystem",
-                                                                    creating=True, what="clone %s" % req.clone)
+            req.clone_properties = zprops.check_dataset_properties(
+                params.get("clone_properties"), "filesystem", creating=True, what="clone %s" % req.clone)
     elif params.get("clone") or params.get("rollback") or params.get("holds") or params.get("release"):
         raise StrataError("clone, rollback, holds and release need the snapshot's name")
     if req.promote:
@@ -154,8 +154,9 @@ def _plan_named(req, state, holds, plan):
             raise StrataError("%s: held snapshots cannot be destroyed: %s" % (what, ", ".join(held)),
                               hint="release the holds first (release: [tag])")
         flags = (["-R"] if clones else []) + (["-r"] if req.recursive else [])
-        plan.add(ZfsAction("destroy snapshot %s%s%s" % (req.name, " and its namesakes below" if req.recursive else "",
-                                                         " with clones %s" % ", ".join(clones) if clones else ""),
+        what_else = (" and its namesakes below" if req.recursive else "") + (
+            " with clones %s" % ", ".join(clones) if clones else "")
+        plan.add(ZfsAction("destroy snapshot %s%s" % (req.name, what_else),
                            cmd=["zfs", "destroy"] + flags + [req.name],
                            dry_run=["zfs", "destroy", "-n", "-v"] + flags + [req.name], kind="destroy"))
         return

@@ -19,7 +19,7 @@ construct_spec / get_replication / check_replication in OpenZFS 2.1):
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 
@@ -77,7 +77,7 @@ def specs_from_params(entries):
     for index, entry in enumerate(entries or []):
         vtype = TYPE_ALIASES.get(entry.get("type") or "stripe", entry.get("type") or "stripe")
         role = entry.get("role") or "data"
-        devices = [d for d in (entry.get("devices") or [])]
+        devices = list(entry.get("devices") or [])
         what = "vdev %d (%s%s)" % (index + 1, "" if role == "data" else role + " ", vtype)
         if vtype not in TYPES:
             raise StrataError("%s: unknown vdev type '%s'" % (what, entry.get("type")),

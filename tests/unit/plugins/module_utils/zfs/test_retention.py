@@ -70,7 +70,7 @@ def test_ten_days_hourly_keeps_exactly_the_expected_set():
     sim = Sim(state)
     pol = policy(recursive=True, hourly=24, daily=7, weekly=2)
     for step in range(10 * 24):
-        plan, _report = retention.plan_policy(pol, state, T0 + step * HOUR + 120)
+        plan, _unused = retention.plan_policy(pol, state, T0 + step * HOUR + 120)
         sim.apply(plan)
     end = T0 + (10 * 24 - 1) * HOUR
     for ds in ("tank/home", "tank/home/a"):
@@ -90,9 +90,9 @@ def test_a_second_run_in_the_same_period_does_nothing():
     state = ZfsState()
     fs(state, "tank/home")
     pol = policy(hourly=2, daily=1)
-    plan, _ = retention.plan_policy(pol, state, T0)
+    plan, _unused = retention.plan_policy(pol, state, T0)
     Sim(state).apply(plan)
-    again, _ = retention.plan_policy(pol, state, T0 + 59 * 60)
+    again, _unused = retention.plan_policy(pol, state, T0 + 59 * 60)
     assert again.actions == []
 
 
@@ -127,7 +127,7 @@ def test_prune_false_only_takes():
     sim = Sim(state)
     pol = policy(hourly=1, prune=False)
     for step in range(3):
-        plan, _ = retention.plan_policy(pol, state, T0 + step * HOUR)
+        plan, _unused = retention.plan_policy(pol, state, T0 + step * HOUR)
         sim.apply(plan)
     assert len(names(state, "tank/home", "hourly")) == 3
 

@@ -51,19 +51,19 @@ def groups(*entries):
 
 
 def test_replication_pairs():
-    ok, _ = vdevs.replication_problems(groups({"type": "mirror", "devices": ["/dev/a", "/dev/b"]},
+    ok, _unused = vdevs.replication_problems(groups({"type": "mirror", "devices": ["/dev/a", "/dev/b"]},
                                               {"type": "raidz1", "devices": ["/dev/c", "/dev/d", "/dev/e"]}))
     assert ok == []
-    bad, _ = vdevs.replication_problems(groups({"type": "mirror", "devices": ["/dev/a", "/dev/b"]},
+    bad, _unused = vdevs.replication_problems(groups({"type": "mirror", "devices": ["/dev/a", "/dev/b"]},
                                                {"type": "mirror", "devices": ["/dev/c", "/dev/d", "/dev/e"]}))
     assert "both 2-way and 3-way mirror vdevs" in bad[0]
-    bad, _ = vdevs.replication_problems(groups({"type": "raidz1", "devices": ["/dev/a", "/dev/b"]},
+    bad, _unused = vdevs.replication_problems(groups({"type": "raidz1", "devices": ["/dev/a", "/dev/b"]},
                                                {"type": "raidz2", "devices": ["/dev/c", "/dev/d", "/dev/e"]}))
     assert "both 1 and 2 device parity" in bad[0]
-    bad, _ = vdevs.replication_problems(groups({"devices": ["/dev/a", "/var/tmp/f"]}))
+    bad, _unused = vdevs.replication_problems(groups({"devices": ["/dev/a", "/var/tmp/f"]}))
     assert "both single device and single file vdevs" in bad[0]
     sizes = {"/dev/a": 1 << 30, "/dev/b": (1 << 30) + (32 << 20)}
-    bad, _ = vdevs.replication_problems(groups({"type": "mirror", "devices": ["/dev/a", "/dev/b"]}), sizes=sizes)
+    bad, _unused = vdevs.replication_problems(groups({"type": "mirror", "devices": ["/dev/a", "/dev/b"]}), sizes=sizes)
     assert "different sizes" in bad[0]
 
 
@@ -79,7 +79,7 @@ def test_adding_to_the_captured_pools():
     problems, lowers = vdevs.replication_problems(
         groups({"type": "raidz3", "devices": ["/var/tmp/%d" % i for i in range(4)]}), raidz_tops)
     assert "raidz2" in problems[0] and not lowers
-    problems, _ = vdevs.replication_problems(groups({"role": "log", "devices": ["/var/tmp/l"]}), raidz_tops)
+    problems, _unused = vdevs.replication_problems(groups({"role": "log", "devices": ["/var/tmp/l"]}), raidz_tops)
     assert problems == []
 
 

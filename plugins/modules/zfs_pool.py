@@ -159,7 +159,7 @@ extends_documentation_fragment:
   - strata.storage.attributes
 notes:
   - Sizes and numbers use ZFS's own units (K, M, G... all powers of 1024).
-  - A running resilver or scrub is reported in RV(pool.status.scan) with its progress.
+  - A running resilver or scrub is reported in RV(pool) (C(status.scan)) with its progress.
 seealso:
   - module: strata.storage.zfs_dataset
   - module: strata.storage.zfs_layout

@@ -51,14 +51,13 @@ def groups(*entries):
 
 
 def test_replication_pairs():
-    ok, _unused = vdevs.replication_problems(groups({"type": "mirror", "devices": ["/dev/a", "/dev/b"]},
-                                              {"type": "raidz1", "devices": ["/dev/c", "/dev/d", "/dev/e"]}))
+    mirror2 = {"type": "mirror", "devices": ["/dev/a", "/dev/b"]}
+    ok, _unused = vdevs.replication_problems(groups(mirror2, {"type": "raidz1", "devices": ["/dev/c", "/dev/d", "/dev/e"]}))
     assert ok == []
-    bad, _unused = vdevs.replication_problems(groups({"type": "mirror", "devices": ["/dev/a", "/dev/b"]},
-                                               {"type": "mirror", "devices": ["/dev/c", "/dev/d", "/dev/e"]}))
+    bad, _unused = vdevs.replication_problems(groups(mirror2, {"type": "mirror", "devices": ["/dev/c", "/dev/d", "/dev/e"]}))
     assert "both 2-way and 3-way mirror vdevs" in bad[0]
-    bad, _unused = vdevs.replication_problems(groups({"type": "raidz1", "devices": ["/dev/a", "/dev/b"]},
-                                               {"type": "raidz2", "devices": ["/dev/c", "/dev/d", "/dev/e"]}))
+    raidz1 = {"type": "raidz1", "devices": ["/dev/a", "/dev/b"]}
+    bad, _unused = vdevs.replication_problems(groups(raidz1, {"type": "raidz2", "devices": ["/dev/c", "/dev/d", "/dev/e"]}))
     assert "both 1 and 2 device parity" in bad[0]
     bad, _unused = vdevs.replication_problems(groups({"devices": ["/dev/a", "/var/tmp/f"]}))
     assert "both single device and single file vdevs" in bad[0]

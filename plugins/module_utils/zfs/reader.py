@@ -17,6 +17,7 @@ user set, and the planners never treat it as a local change.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -526,6 +527,28 @@ def parse_pool_status(text):
 
 
 # --------------------------------------------------------------------------- readers
+MODULE_DIR = "/sys/module/zfs"
+
+
+def zfs_loaded():
+    return os.path.isdir(MODULE_DIR)
+
+
+def ensure_module(runner):
+    """zpool and zfs do not load the kernel module themselves (ZFS 2.1 does only with
+    ZFS_MODULE_LOADING=yes), and the module may not be loaded at boot. Loading it changes no
+    storage, so it happens in check mode too (recorded in `reads`); when it is loaded this
+    costs no process."""
+    if zfs_loaded():
+        return False
+    result = runner.read(["modprobe", "zfs"], ok_rcs=(0, 1), what="loading the zfs kernel module")
+    if result.rc != 0:
+        raise StrataError("the zfs kernel module is not loaded and 'modprobe zfs' failed", cmd=result.cmd,
+                          rc=result.rc, stderr=result.stderr,
+                          hint="install the module for the running kernel (zfs-dkms on Debian, kmod-zfs on EL)")
+    return True
+
+
 def read_pool_list(runner):
     result = runner.read(pool_list_cmd(), what="listing ZFS pools")
     return parse_pool_list(result.stdout)
@@ -567,6 +590,7 @@ def read_state(runner, pools=(), dataset_roots=(), depth=None, pool_props=False,
     listing -> zpool list; pool_props -> zpool get all (the named pools); status -> zpool status
     (all pools: a device in another pool must be known); dataset_roots -> one zfs get.
     Dataset roots in pools that are not imported are skipped (nothing to read)."""
+    ensure_module(runner)
     state = ZfsState()
     names = set()
     if listing:

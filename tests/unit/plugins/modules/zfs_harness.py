@@ -23,7 +23,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.strata.storage.plugins.module_utils.core import devices as core_devices
 from ansible_collections.strata.storage.plugins.module_utils.core.devices import DeviceInfo
 from ansible_collections.strata.storage.plugins.module_utils.zfs import devices as zfs_devices
-from ansible_collections.strata.storage.plugins.module_utils.zfs import pipeline
+from ansible_collections.strata.storage.plugins.module_utils.zfs import pipeline, reader
 from ansible_collections.strata.storage.tests.unit.plugins.module_utils.zfs.zfs_fixtures import zfs_fixture
 
 HERE = os.path.dirname(__file__)
@@ -117,6 +117,8 @@ class FakeTools:
         if (head in (["zpool", "create"], ["zpool", "add"]) and "-n" in cmd) or (
                 head in (["zfs", "destroy"], ["zfs", "send"]) and "-n" in cmd):
             return 0, "size\t4096\n" if head == ["zfs", "send"] else "", ""
+        if cmd == ["modprobe", "zfs"]:
+            return 0, "", ""
         if cmd[0] == "ssh":
             return 0, self.text("remote_zfs_get"), ""
         return None
@@ -158,6 +160,7 @@ def run_case(module_main, case, monkeypatch):
     monkeypatch.setattr(zfs_devices.VdevInspector, "inspect",
                         lambda self, path: fake_device(path, case.get("devices", {}).get(path, "blank")))
     monkeypatch.setattr(pipeline, "run_pipeline", fake_pipeline)
+    monkeypatch.setattr(reader, "zfs_loaded", lambda: not case.get("module_not_loaded"))
     monkeypatch.setattr("ansible_collections.strata.storage.plugins.module_utils.core.atomic.read_text", files.get)
     for mod in ("zfs_dataset", "zfs_layout", "zfs_arc"):
         monkeypatch.setattr("ansible_collections.strata.storage.plugins.modules.%s.read_text" % mod, files.get)

@@ -30,3 +30,14 @@ attributes:
     membership:
       - strata.storage.lvm
 """
+
+    ZFS = r"""
+attributes:
+  action_group:
+    description:
+      - Use C(group/strata.storage.zfs) in C(module_defaults) to set defaults for this module,
+        once for every ZFS module of a play.
+    support: full
+    membership:
+      - strata.storage.zfs
+"""

@@ -42,6 +42,7 @@ options:
     type: path
     default: /etc/modprobe.d/strata-zfs-arc.conf
 extends_documentation_fragment:
+  - strata.storage.action_groups.zfs
   - strata.storage.attributes
 notes:
   - With root on ZFS, the module loads from the initramfs; run C(update-initramfs -u) after a

@@ -130,6 +130,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - strata.storage.action_groups.zfs
   - strata.storage.attributes
 notes:
   - For many datasets of one pool use M(strata.storage.zfs_layout) - one call for the whole tree.

@@ -133,6 +133,7 @@ options:
         elements: dict
         default: []
 extends_documentation_fragment:
+  - strata.storage.action_groups.zfs
   - strata.storage.attributes
 notes:
   - The role P(strata.storage.zfs#role) calls this module once per pool.

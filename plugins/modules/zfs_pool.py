@@ -156,6 +156,7 @@ options:
     type: dict
     default: {}
 extends_documentation_fragment:
+  - strata.storage.action_groups.zfs
   - strata.storage.attributes
 notes:
   - Sizes and numbers use ZFS's own units (K, M, G... all powers of 1024).

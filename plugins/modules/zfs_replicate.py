@@ -95,6 +95,7 @@ options:
     type: dict
     default: {}
 extends_documentation_fragment:
+  - strata.storage.action_groups.zfs
   - strata.storage.attributes
 seealso:
   - module: strata.storage.zfs_snapshot

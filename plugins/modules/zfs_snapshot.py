@@ -145,6 +145,7 @@ options:
         Default is the system clock. Tests move time with it.
     type: str
 extends_documentation_fragment:
+  - strata.storage.action_groups.zfs
   - strata.storage.attributes
 notes:
   - P(strata.storage.zfs#role) installs a systemd timer that runs the same policies on the

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ansible_collections.strata.storage.plugins.module_utils.core.text import with_article
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.core.sizes import human
@@ -204,7 +205,7 @@ def _check_space_props(req, ds, what):
             if isinstance(want, int) and 0 < want < used:
                 raise StrataError("%s: %s %s is below what the dataset holds now (%s %s)" % (
                     what, prop, human(want), used_prop, human(used)),
-                    hint="free space first, or ask for a %s of at least %s" % (prop, human(used)))
+                    hint="free space first, or ask for %s of at least %s" % (with_article(prop), human(used)))
 
 
 # --------------------------------------------------------------------------- planning
@@ -241,7 +242,7 @@ def plan_dataset(req, state, read_file=None, pool_known=True):
     if current is None:
         return _plan_create(req, state, plan, read_file)
     if current.type != req.type:
-        raise StrataError("%s exists as a %s, not a %s" % (what, current.type, req.type),
+        raise StrataError("%s exists as %s, not %s" % (what, with_article(current.type), with_article(req.type)),
                           hint="a filesystem cannot become a volume or the other way round")
     return _plan_update(req, state, current, plan, read_file, source_name)
 
@@ -254,7 +255,7 @@ def _plan_create(req, state, plan, read_file):
         raise StrataError("%s: parent %s does not exist" % (what, parent),
                           hint="create the parent first, or set create_parents: true (zfs create -p)")
     if parent_ds is not None and parent_ds.type != "filesystem":
-        raise StrataError("%s: parent %s is a %s; only filesystems hold datasets" % (what, parent, parent_ds.type))
+        raise StrataError("%s: parent %s is %s; only filesystems hold datasets" % (what, parent, with_article(parent_ds.type)))
     cmd = ["zfs", "create"]
     if req.create_parents and parent_ds is None:
         cmd.append("-p")

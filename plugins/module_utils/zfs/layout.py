@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
+from ansible_collections.strata.storage.plugins.module_utils.core.text import with_article
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.zfs import props as zprops
@@ -68,7 +69,7 @@ def _check_entry(entry, where):
               "bool": lambda v: isinstance(v, bool), "dict": lambda v: isinstance(v, dict),
               "list": lambda v: isinstance(v, list), "path": lambda v: isinstance(v, str)}.get(want, lambda v: True)
         if not ok(value):
-            raise StrataError("%s: option %s must be a %s" % (where, key, want))
+            raise StrataError("%s: option %s must be %s" % (where, key, with_article(want)))
 
 
 def flatten(pool, entries, parent=None, where="datasets"):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from ansible_collections.strata.storage.plugins.module_utils.core.text import with_article
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.zfs.props_table import (
     DATASET_PROPS, DATASET_PROPS_HIDDEN, DATASET_PROPS_VALUE_ALIASES, POOL_PROPS, POOL_PROPS_HIDDEN,
@@ -311,7 +312,7 @@ def check_dataset_property(name, value, dstype, creating=False, existing=None):
     letter = TYPE_LETTER[dstype]
     if letter not in types:
         applies = [t for t, ch in TYPE_LETTER.items() if ch in types]
-        raise StrataError("property %s does not apply to a %s" % (prop, dstype),
+        raise StrataError("property %s does not apply to %s" % (prop, with_article(dstype)),
                           hint="it applies to: %s" % ", ".join(applies))
     if dstype == "snapshot":
         raise StrataError("property %s cannot be set on a snapshot (only user properties can)" % prop)

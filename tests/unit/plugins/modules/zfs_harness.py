@@ -30,7 +30,7 @@ HERE = os.path.dirname(__file__)
 MAX_NO_CHANGE_READS = 3
 
 
-class Exit(Exception):
+class Exit(BaseException):   # as exit_json's SystemExit: never caught by `except Exception`
     def __init__(self, result, failed):
         super().__init__(result.get("msg", ""))
         self.result = result
@@ -153,6 +153,10 @@ def run_case(module_main, case, monkeypatch):
 
     files = dict(case.get("files") or {})
     monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.run_command", run_command)
+    # every tool is "installed" unless the case says otherwise (missing_tools)
+    missing = set(case.get("missing_tools") or [])
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.get_bin_path",
+                        lambda self, name, required=False, opt_dirs=None: None if name in missing else "/usr/sbin/" + name)
     monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.exit_json", exit_json)
     monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json)
     monkeypatch.setattr(core_devices, "device_key", lambda p: ("path", p))

@@ -510,7 +510,7 @@ finish_vm_job() {
     printf '\n======== [vm] running in the background since the start; waiting (%s) ========\n' "$(date -u +%H:%M:%S)"
     wait "$VM_JOB_PID"
     rc=$?
-    show < "$VM_JOB_LOG" | grep -v -E '^(STAGE|-{18}|TOTAL|setup) '
+    show < "$VM_JOB_LOG" | grep -v -E '^(STAGE|-{18}|TOTAL|setup|vm +(PASS|FAIL)) '
     row="$(strip_ansi "$VM_JOB_LOG" | grep -E '^vm +(PASS|FAIL) ' | tail -n 1)"
     if [ -z "$row" ]; then
         row="vm FAIL 0.0 0.0 no result from the background vm stage (rc ${rc})"

@@ -122,14 +122,18 @@ def _once(func):
     return call
 
 
-def merged(plans):
+def merged(reqs, plans, cfg_plan):
+    """One Plan for finish(): every action in order; the diff keyed by array name."""
     out = Plan()
-    for plan in plans:
+    for plan in list(plans) + [cfg_plan]:
         out.actions.extend(plan.actions)
         out.warnings.extend(plan.warnings)
         out.notes.extend(plan.notes)
-        out.before.update(plan.before)
-        out.after.update(plan.after)
+    out.before = {"arrays": {req.name: plan.before for req, plan in zip(reqs, plans)}}
+    out.after = {"arrays": {req.name: plan.after or plan.before for req, plan in zip(reqs, plans)}}
+    if cfg_plan.before or cfg_plan.after:
+        out.before["config"] = cfg_plan.before.get("config")
+        out.after["config"] = cfg_plan.after.get("config")
     return out
 
 
@@ -188,7 +192,7 @@ def run(module, runner, array_params, waiter=None):
                 waited[req.name] = waited.get(req.name, 0) + waiter.wait(req.name, req.wait_timeout)
         if any(waited.values()):
             state = md.read_state(runner)
-    plan = merged(plans + [cfg_plan])
+    plan = merged(reqs, plans, cfg_plan)
     summaries = []
     for req, array_plan in zip(reqs, plans):
         array = state.find(name=req.name, uuid=req.uuid) if req.state in ("present", "assembled") else None

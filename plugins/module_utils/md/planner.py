@@ -23,7 +23,7 @@ from ansible_collections.strata.storage.plugins.module_utils.core.errors import 
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
 from ansible_collections.strata.storage.plugins.module_utils.md import rules
-from ansible_collections.strata.storage.plugins.module_utils.md.reader import normalize_uuid
+from ansible_collections.strata.storage.plugins.module_utils.md.reader import mdadm_uuid, normalize_uuid
 
 MDADM = "mdadm"
 
@@ -300,18 +300,16 @@ def _plan_absent(req, state, array, inspect, plan):
         if busy:
             raise StrataError("md array %s %s; refusing to remove it" % (req.name, "; ".join(busy)),
                               hint="unmount it and remove what is on top (e.g. the volume group) first")
-        listed_keys = {}
-        for path in listed:
-            listed_keys[device_key(path)] = path
-        for member in array.members:
-            key = ("devno",) + tuple(member.devno or ())
-            if key in listed_keys:
-                zero.append(listed_keys.pop(key))
+        members = {("devno",) + tuple(m.devno): m for m in array.members if m.devno}
+        for path in listed:       # in the order given
+            member = members.pop(device_key(path), None)
+            if member is not None:
+                zero.append(path)
             else:
-                plan.notes.append("md array %s: member /dev/%s is not listed, so its superblock is kept" % (
-                    req.name, member.name))
-        for path in listed_keys.values():
-            plan.notes.append("md array %s: %s is not a member; left alone" % (req.name, path))
+                plan.notes.append("md array %s: %s is not a member; left alone" % (req.name, path))
+        for member in sorted(members.values(), key=lambda m: m.name):
+            plan.notes.append("md array %s: member /dev/%s is not listed, so its superblock is kept" % (
+                req.name, member.name))
         plan.add(Action("stop md array %s (%s)" % (req.name, array.kernel_name), [MDADM, "--stop", req.device]))
     else:
         for path in listed:
@@ -336,7 +334,7 @@ def _plan_not_running(req, state, inspect, examine, plan):
     carrying = [info for info in infos if info.exists and carries_array(info, req)]
     uuid = req.uuid
     if carrying:
-        uuid = uuid or _probe(carrying[0]).get("UUID")
+        uuid = uuid or mdadm_uuid(_probe(carrying[0]).get("UUID"))
         others = [info.path for info in infos if info not in carrying]
         if others:
             plan.notes.append("md array %s: %s hold no superblock of it; assemble first, then run again to add "
@@ -363,10 +361,10 @@ def _scan_matches(entry, req):
 def _plan_assemble(req, plan, uuid, devices):
     cmd = [MDADM, "--assemble", req.device]
     if uuid:
-        cmd.append("--uuid=%s" % uuid)
+        cmd.append("--uuid=%s" % mdadm_uuid(uuid))
     plan.add(Action("assemble md array %s%s" % (req.name, " from %s" % ", ".join(devices) if devices else ""),
                     cmd + devices))
-    plan.after = {"state": "running", "name": req.name}
+    plan.after = {"state": "running", "name": req.name, "uuid": mdadm_uuid(uuid)}
     return plan
 
 

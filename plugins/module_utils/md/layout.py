@@ -52,19 +52,23 @@ class Waiter:
         self.sysfs, self.dev, self.proc = sysfs, dev, proc
         self.sleep, self.clock, self.interval = sleep, clock, interval
 
-    def current(self, name):
+    def current(self, name, kernel=None):
         snap = md.snapshot(self.sysfs, self.dev, self.proc)
-        kernel = snap["dev_md"].get(name)
+        kernel = kernel or snap["dev_md"].get(name)
         state = md.parse_state(snap)
         return next((a for a in state.arrays if a.kernel_name == kernel), None)
 
-    def wait(self, name, timeout):
-        """Seconds waited; StrataError with the progress when timeout passes first."""
+    def wait(self, name, timeout, kernel=None):
+        """Seconds waited (0 when it was settled at once); StrataError with the progress
+        when timeout passes first. kernel: the array's kernel name when known (udev may not
+        have made /dev/md/NAME yet right after a create)."""
         start = self.clock()
+        polls = 0
         while True:
-            array = self.current(name)
+            array = self.current(name, kernel)
             if array is None or array.settled:
-                return round(self.clock() - start, 1)
+                return round(self.clock() - start, 1) if polls else 0
+            polls += 1
             if self.clock() - start >= timeout:
                 progress = array.progress.summary() if array.progress else {}
                 raise StrataError(
@@ -171,7 +175,9 @@ def run(module, runner, array_params, waiter=None):
             for req, plan in zip(reqs, plans):
                 for action in plan.actions:
                     if getattr(action, "wait_idle", None):
-                        waited[req.name] = waited.get(req.name, 0) + waiter.wait(action.wait_idle, req.wait_timeout)
+                        kernel = before[req.name].kernel_name if before[req.name] else None
+                        waited[req.name] = waited.get(req.name, 0) + waiter.wait(
+                            action.wait_idle, req.wait_timeout, kernel)
                     runner.execute(action)
                     if action.cmd and action.cmd[:2] == ["mdadm", "--create"]:
                         created.append(req)
@@ -188,10 +194,12 @@ def run(module, runner, array_params, waiter=None):
         cfg_plan = plan_config(cfg, entries_after(reqs, before, state), read_text(cfg.path))
         runner.execute_all(cfg_plan.actions, writer=file_writer)
         for req in reqs:
-            if req.wait and req.state in ("present", "assembled"):
-                waited[req.name] = waited.get(req.name, 0) + waiter.wait(req.name, req.wait_timeout)
-        if any(waited.values()):
-            state = md.read_state(runner)
+            array = state.find(name=req.name, uuid=req.uuid)
+            if req.wait and req.state in ("present", "assembled") and array is not None:
+                waited[req.name] = waited.get(req.name, 0) + waiter.wait(
+                    req.name, req.wait_timeout, array.kernel_name)
+        if any(waited.values()) or (changed and waited):
+            state = md.read_state(runner)     # report the state after the wait
     plan = merged(reqs, plans, cfg_plan)
     summaries = []
     for req, array_plan in zip(reqs, plans):

@@ -604,7 +604,7 @@ def _plan_new_devices(run):
     readd, fresh = [], []
     for info in infos:
         if info.exists and carries_array(info, req) and not info.in_use and free_slots > 0 \
-                and not _forced(req, info.path):
+                and array.bitmap == "internal" and not _forced(req, info.path):
             readd.append(info)
             free_slots -= 1
         else:
@@ -612,9 +612,10 @@ def _plan_new_devices(run):
     stale = [info for info in fresh if info.exists and carries_array(info, req) and not _forced(req, info.path)]
     if stale:
         raise StrataError(
-            "md array %s: %s %s an old superblock of this array, and the array has no free slot to re-add %s" % (
+            "md array %s: %s %s an old superblock of this array and cannot be re-added (that needs a free slot "
+            "and a write-intent bitmap; the array has %d free and bitmap %s)" % (
                 req.name, ", ".join(i.path for i in stale), "carries" if len(stale) == 1 else "carry",
-                "it" if len(stale) == 1 else "them"),
+                max(free_slots, 0), array.bitmap),
             hint="name it in force to zero its superblock and add it as a new spare")
     if array.level == "raid0" and fresh:
         raise StrataError("md array %s is raid0: it takes no spares (growing raid0 is not supported here)" % req.name)

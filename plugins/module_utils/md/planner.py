@@ -257,7 +257,30 @@ def plan_array(req, state, inspect, examine):
                  "(state: stopped) and assemble it again with every member")
     if array is None:
         return _plan_not_running(req, state, inspect, examine, plan)
+    if array.device != req.device:
+        return _plan_rename(req, array, plan)
     return _plan_running(req, state, array, inspect, plan)
+
+
+def _plan_rename(req, array, plan):
+    """The array runs under another name (/dev/md/HOST:NAME when early boot assembled it
+    without the ARRAY line, or /dev/mdN): stop it and assemble it again as /dev/md/NAME,
+    only when nothing uses it (and the kernel refuses to stop an open array anyway)."""
+    busy = _in_use(array)
+    if busy:
+        plan.warnings.append(
+            "md array %s runs as %s, not %s, and %s; it keeps that name until it is stopped: refresh the "
+            "initramfs (update_initramfs: true) so early boot knows its ARRAY line, then reboot" % (
+                req.name, array.device, req.device, "; ".join(busy)))
+        plan.after = plan.before
+        return plan
+    plan.add(Action("stop md array %s, which runs as %s" % (req.name, array.device), [MDADM, "--stop", array.device]))
+    plan.add(Action("assemble it again under its name %s" % req.device,
+                    [MDADM, "--assemble", req.device, "--uuid=%s" % array.uuid]))
+    plan.notes.append("md array %s ran as %s (early boot assembled it without its ARRAY line: the initramfs "
+                      "needs a refresh); other changes, if any, on the next run" % (req.name, array.device))
+    plan.after = dict(plan.before, name=req.name)
+    return plan
 
 
 # --------------------------------------------------------------------------- stop / remove
@@ -282,7 +305,7 @@ def _plan_stopped(req, array, plan):
         raise StrataError("md array %s %s; refusing to stop it" % (req.name, "; ".join(busy)),
                           hint="unmount it and deactivate what is on top (e.g. vgchange -an) first")
     plan.add(Action("stop md array %s (%s); superblocks are kept" % (req.name, array.kernel_name),
-                    [MDADM, "--stop", req.device]))
+                    [MDADM, "--stop", array.device]))
     return plan
 
 
@@ -310,7 +333,7 @@ def _plan_absent(req, state, array, inspect, plan):
         for member in sorted(members.values(), key=lambda m: m.name):
             plan.notes.append("md array %s: member /dev/%s is not listed, so its superblock is kept" % (
                 req.name, member.name))
-        plan.add(Action("stop md array %s (%s)" % (req.name, array.kernel_name), [MDADM, "--stop", req.device]))
+        plan.add(Action("stop md array %s (%s)" % (req.name, array.kernel_name), [MDADM, "--stop", array.device]))
     else:
         for path in listed:
             info = inspect(path)
@@ -426,6 +449,7 @@ class _Running:
         self.raid_disks = array.raid_disks
         self.level = array.level
         self.busy = array.sync_action not in ("idle", "frozen", "")
+        self.dev = array.device
 
     def member(self, path):
         return self.by_key.get(device_key(path))
@@ -507,14 +531,14 @@ def _plan_fail_remove(run):
                     "failing %s would leave md array %s with %d working members of %d; %s needs %d" % (
                         path, req.name, left, array.raid_disks, array.level, need),
                     hint="nothing was changed; add or rebuild members first")
-        run.add(Action("mark %s faulty in md array %s" % (path, req.name), [MDADM, req.device, "--fail", path]))
+        run.add(Action("mark %s faulty in md array %s" % (path, req.name), [MDADM, run.dev, "--fail", path]))
     for path in req.remove:
         if path == "failed":
             gone = [m for m in array.members if m.faulty and m.name not in run.leaving]
             if gone:
                 run.leaving.update(m.name for m in gone)
                 run.add(Action("remove the faulty members %s from md array %s" % (
-                    ", ".join("/dev/%s" % m.name for m in gone), req.name), [MDADM, req.device, "--remove", "failed"]))
+                    ", ".join("/dev/%s" % m.name for m in gone), req.name), [MDADM, run.dev, "--remove", "failed"]))
             continue
         member = run.member(path)
         if member is None:
@@ -523,7 +547,7 @@ def _plan_fail_remove(run):
             raise StrataError("md array %s: %s is an %s member; only faulty members and spares are removed" % (
                 req.name, path, member.role), hint="list it in fail too to fail it first")
         run.leaving.add(member.name)
-        run.add(Action("remove %s from md array %s" % (path, req.name), [MDADM, req.device, "--remove", path]))
+        run.add(Action("remove %s from md array %s" % (path, req.name), [MDADM, run.dev, "--remove", path]))
 
 
 def _plan_replace(run):
@@ -535,13 +559,13 @@ def _plan_replace(run):
             if old_member is not None and old_member.faulty:
                 run.leaving.add(old_member.name)
                 run.add(Action("remove the replaced %s from md array %s" % (old, req.name),
-                               [MDADM, req.device, "--remove", old]))
+                               [MDADM, run.dev, "--remove", old]))
             continue
         if new_member is not None and new_member.role == "rebuilding":
             if req.wait and old_member is not None:
                 run.leaving.add(old_member.name)
                 run.add(MdAction("remove the replaced %s from md array %s once %s is in sync" % (old, req.name, new),
-                                 [MDADM, req.device, "--remove", old], wait_idle=req.name))
+                                 [MDADM, run.dev, "--remove", old], wait_idle=req.name))
             else:
                 run.plan.notes.append("md array %s: %s is being rebuilt to replace %s" % (req.name, new, old))
             continue
@@ -561,18 +585,18 @@ def _plan_replace(run):
             for action in _guard(req, [info], "the replacement of %s in md array %s" % (old, req.name)):
                 run.add(action)
             run.add(Action("add %s to md array %s as the replacement of %s" % (new, req.name, old),
-                           [MDADM, req.device, "--add", info.realpath]))
+                           [MDADM, run.dev, "--add", info.realpath]))
             run.added.append(new)
             new_path = info.realpath
         else:
             new_path = new
         idle = run.need_idle("replacing %s" % old)
         run.add(MdAction("rebuild %s onto %s in md array %s (it stays redundant throughout)" % (old, new, req.name),
-                         [MDADM, req.device, "--replace", old, "--with", new_path], wait_idle=idle))
+                         [MDADM, run.dev, "--replace", old, "--with", new_path], wait_idle=idle))
         if req.wait:
             run.leaving.add(old_member.name)
             run.add(MdAction("remove the replaced %s from md array %s once %s is in sync" % (old, req.name, new),
-                             [MDADM, req.device, "--remove", old], wait_idle=req.name))
+                             [MDADM, run.dev, "--remove", old], wait_idle=req.name))
         else:
             run.plan.notes.append("md array %s: %s is rebuilt onto %s in the background; run again (or with wait: "
                                   "true) to remove %s afterwards" % (req.name, old, new, old))
@@ -624,10 +648,10 @@ def _plan_new_devices(run):
         run.add(action)
     for info in readd:
         run.add(Action("re-add %s to md array %s (it carries this array's superblock)" % (info.path, req.name),
-                       [MDADM, req.device, "--re-add", info.realpath]))
+                       [MDADM, run.dev, "--re-add", info.realpath]))
         run.added.append(info.path)
     for info in fresh:
-        run.add(Action("add %s to md array %s" % (info.path, req.name), [MDADM, req.device, "--add", info.realpath]))
+        run.add(Action("add %s to md array %s" % (info.path, req.name), [MDADM, run.dev, "--add", info.realpath]))
         run.added.append(info.path)
 
 
@@ -662,18 +686,18 @@ def _plan_level_and_grow(run):
                 raise StrataError("md array %s: only a raid1 of 2 members becomes raid5 (it has %d)" % (
                     req.name, array.raid_disks), hint="first shrink it by hand or create a new array")
             run.add(MdAction("change md array %s from raid1 to raid5 (2 members, no data moved)" % req.name,
-                             [MDADM, "--grow", req.device, "--level=5"], wait_idle=idle))
+                             [MDADM, "--grow", run.dev, "--level=5"], wait_idle=idle))
             run.level = "raid5"
             if want_disks > 2:
                 run.add(MdAction("reshape md array %s onto %d members" % (req.name, want_disks),
-                                 [MDADM, "--grow", req.device, "--raid-devices=%d" % want_disks] + backup,
+                                 [MDADM, "--grow", run.dev, "--raid-devices=%d" % want_disks] + backup,
                                  wait_idle=req.name))
         else:   # raid5 -> raid6: one more member
             if want_disks != array.raid_disks + 1:
                 raise StrataError("md array %s: raid5 -> raid6 takes exactly one more member (%d listed, %d now)" % (
                     req.name, want_disks, array.raid_disks))
             run.add(MdAction("reshape md array %s from raid5 to raid6 on %d members" % (req.name, want_disks),
-                             [MDADM, "--grow", req.device, "--level=6", "--raid-devices=%d" % want_disks] + backup,
+                             [MDADM, "--grow", run.dev, "--level=6", "--raid-devices=%d" % want_disks] + backup,
                              wait_idle=idle))
             run.level = "raid6"
         run.raid_disks = want_disks
@@ -689,7 +713,7 @@ def _plan_level_and_grow(run):
             req.name, want_disks, want_disks - array.raid_disks, spare_now))
     run.add(MdAction("%s md array %s from %d to %d members" % (
         "grow" if array.level == "raid1" else "reshape", req.name, array.raid_disks, want_disks),
-        [MDADM, "--grow", req.device, "--raid-devices=%d" % want_disks] + backup, wait_idle=idle))
+        [MDADM, "--grow", run.dev, "--raid-devices=%d" % want_disks] + backup, wait_idle=idle))
     run.raid_disks = want_disks
 
 
@@ -738,7 +762,7 @@ def _plan_size(run):
     idle = run.need_idle("growing its size")
     run.add(MdAction("grow md array %s to use %s of each member (was %s)" % (
         req.name, sizes.human(target), sizes.human(array.component_size)),
-        [MDADM, "--grow", req.device, "--size=%s" % arg], wait_idle=idle))
+        [MDADM, "--grow", run.dev, "--size=%s" % arg], wait_idle=idle))
 
 
 def _plan_bitmap_policy(run):
@@ -770,16 +794,16 @@ def _plan_bitmap_policy(run):
             req.name, array.level, array.metadata))
     if current == "bitmap":
         run.add(Action("remove the write-intent bitmap of md array %s" % req.name,
-                       [MDADM, "--grow", req.device, "--bitmap=none"]))
+                       [MDADM, "--grow", run.dev, "--bitmap=none"]))
     if current == "ppl":
         run.add(Action("switch md array %s from the PPL policy to resync" % req.name,
-                       [MDADM, "--grow", req.device, "--consistency-policy=resync"]))
+                       [MDADM, "--grow", run.dev, "--consistency-policy=resync"]))
     if want == "ppl":
         run.add(Action("switch md array %s to the PPL write-hole policy" % req.name,
-                       [MDADM, "--grow", req.device, "--consistency-policy=ppl"]))
+                       [MDADM, "--grow", run.dev, "--consistency-policy=ppl"]))
     if want == "bitmap":
         run.add(Action("add an internal write-intent bitmap to md array %s" % req.name,
-                       [MDADM, "--grow", req.device, "--bitmap=internal"]))
+                       [MDADM, "--grow", run.dev, "--bitmap=internal"]))
 
 
 def _plan_sync_action(run):
@@ -790,7 +814,7 @@ def _plan_sync_action(run):
     if req.sync_action == "idle":
         if current in ("check", "repair"):
             run.add(Action("stop the %s of md array %s" % (current, req.name),
-                           [MDADM, "--misc", "--action=idle", req.device]))
+                           [MDADM, "--misc", "--action=idle", run.dev]))
         elif current not in ("idle", "frozen"):
             run.plan.notes.append("md array %s is busy with %s, which is not a scrub; left running" % (
                 req.name, current))
@@ -811,4 +835,4 @@ def _plan_sync_action(run):
                 req.name, req.sync_action), hint="or run the scrub on its own")
         idle = req.name
     run.add(MdAction("start a %s of md array %s (mismatch_cnt is reported when it ends)" % (
-        req.sync_action, req.name), [MDADM, "--misc", "--action=%s" % req.sync_action, req.device], wait_idle=idle))
+        req.sync_action, req.name), [MDADM, "--misc", "--action=%s" % req.sync_action, run.dev], wait_idle=idle))

@@ -100,6 +100,7 @@ def snapshot(sysfs="/sys", dev="/dev", proc="/proc"):
             mounts.setdefault(parts[2], []).append(parts[4].replace("\\040", " "))
     swaps = [line.split()[0] for line in (_read(os.path.join(proc, "swaps")) or "").splitlines()[1:] if line.strip()]
     return {"arrays": arrays, "dev_md": links, "mounts": mounts,
+            "hostname": _read(os.path.join(proc, "sys", "kernel", "hostname")),
             "swaps": [os.path.basename(os.path.realpath(path)) for path in swaps],
             "mdstat": _read(os.path.join(proc, "mdstat")) or ""}
 
@@ -193,6 +194,14 @@ class Array:
         return self.array_state not in ("inactive", "clear", "")
 
     @property
+    def device(self):
+        """The path to run commands on: the /dev/md/ name the array has now, else /dev/mdN
+        (only ever used after the array was found by name or UUID)."""
+        if self.devname and self.devname.startswith("/dev/md/"):
+            return self.devname
+        return "/dev/%s" % self.kernel_name
+
+    @property
     def layout_name(self):
         return layout_name(self.level, self.layout)
 
@@ -244,9 +253,13 @@ def _member_order(member):
 class MdState:
     arrays: list = field(default_factory=list)
     mdstat: dict = field(default_factory=dict)
+    hostname: str = None
 
     def find(self, name=None, uuid=None):
-        """The array with this name (short or host:name) or UUID; None when not running."""
+        """The array with this UUID, or this name: /dev/md/NAME, or the superblock name
+        NAME or THISHOST:NAME (an early boot without the ARRAY line names a local array
+        /dev/md/THISHOST:NAME); None when not running. Another host's array of the same
+        short name is never matched."""
         want_uuid = normalize_uuid(uuid) if uuid else None
         for array in self.arrays:
             if want_uuid and normalize_uuid(array.uuid) == want_uuid:
@@ -255,6 +268,10 @@ class MdState:
             for array in self.arrays:
                 if name in (array.name, array.full_name):
                     return array
+            if self.hostname:
+                for array in self.arrays:
+                    if array.full_name == "%s:%s" % (self.hostname, name):
+                        return array
         return None
 
     def owner_of(self, devno):
@@ -487,6 +504,7 @@ def parse_state(snap, scan_text=""):
             # no scan line (e.g. the array is inactive): a /dev/md/NAME link still names it
             named = [link for link, target in links.items() if target == kname and not link.isdigit()]
             array.name = named[0] if named else None
+            array.devname = "/dev/md/%s" % named[0] if named else None
         for mname, mraw in sorted(raw.get("members", {}).items()):
             slot = mraw.get("slot", "none")
             array.members.append(Member(
@@ -497,7 +515,7 @@ def parse_state(snap, scan_text=""):
                 errors=_int(mraw.get("errors")), device_size=_int(mraw.get("block_size")) * 512))
         array.progress = _progress(md, mdstat.get(kname))
         arrays.append(array)
-    return MdState(arrays=arrays, mdstat=mdstat)
+    return MdState(arrays=arrays, mdstat=mdstat, hostname=snap.get("hostname"))
 
 
 def read_state(runner, sysfs="/sys", dev="/dev", proc="/proc"):

@@ -58,3 +58,29 @@ def test_a_spare_about_to_rebuild_counts_as_pending(monkeypatch):
     snap = md_snapshot("raid5_spare_rebuilding")
     snap["arrays"]["md126"]["md"]["sync_action"] = "idle"
     assert not reader.parse_state(snap, snap["detail_scan"]).find("cap_r5").settled
+
+
+def _renamed_state():
+    snap = md_snapshot("clean_r1_r5_r10")
+    snap = dict(snap, hostname="strata-lab")
+    scan = snap["detail_scan"].replace("/dev/md/cap_r10 ", "/dev/md/strata-lab:cap_r10 ")
+    snap["dev_md"] = dict(snap["dev_md"])
+    snap["dev_md"]["strata-lab:cap_r10"] = snap["dev_md"].pop("cap_r10")
+    return reader.parse_state(snap, scan)
+
+
+def test_an_array_named_host_colon_name_is_found_by_its_short_name_on_this_host_only():
+    state = _renamed_state()
+    array = state.find("cap_r10")
+    assert array is not None and array.device == "/dev/md/strata-lab:cap_r10"
+    state.hostname = "otherhost"
+    assert state.find("cap_r10") is None
+
+
+def test_renaming_an_array_in_use_only_warns():
+    from ansible_collections.strata.storage.plugins.module_utils.md.planner import ArrayRequest, plan_array
+    state = _renamed_state()
+    state.find("cap_r10").holders = ["dm-3"]
+    plan = plan_array(ArrayRequest(name="cap_r10"), state, None, None)
+    assert plan.actions == [] and "runs as /dev/md/strata-lab:cap_r10" in plan.warnings[0]
+    assert "held by dm-3" in plan.warnings[0]

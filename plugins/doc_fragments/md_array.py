@@ -200,7 +200,7 @@ options:
       name:
         description:
           - Name of the array. It is created as C(/dev/md/NAME) and found again by this name (or by
-            O(uuid)), never by C(/dev/mdN) alone, which can change at every boot.
+            O(arrays[].uuid)), never by C(/dev/mdN) alone, which can change at every boot.
           - Letters, digits and C(_ . -) (not C(-) first), at most 31 characters, not only digits.
         type: str
         required: true
@@ -217,14 +217,14 @@ options:
           - V(assembled) is V(present) without ever creating; an unknown array is an error.
           - V(stopped) stops the array (C(mdadm --stop)); its superblocks stay.
           - V(absent) stops it and zeroes the superblocks of the LISTED members only; needs
-            O(allow_remove=true). Members not listed keep their superblock.
+            O(arrays[].allow_remove=true). Members not listed keep their superblock.
         type: str
         choices: [present, assembled, stopped, absent]
         default: present
       level:
         description:
           - RAID level. Needed to create; for a running array a different level is a level change
-            (O(reshape=true); supported raid1 (2 members) -> raid5 and raid5 -> raid6).
+            (O(arrays[].reshape=true); supported raid1 (2 members) -> raid5 and raid5 -> raid6).
           - Minimum members as mdadm counts them, checked before anything runs - raid0 2, raid1 2,
             raid4/5 2, raid6 4, raid10 2 and at least as many as its layout keeps copies.
         type: str
@@ -234,7 +234,7 @@ options:
           - The active devices. At creation their number is the array's raid-devices count.
           - On a running array, a listed device that is not in it is added (a blank device passes
             the device guard first; one that carries this array's superblock is re-added when a slot
-            is free). Listing more members than the array has is a grow (O(reshape=true)).
+            is free). Listing more members than the array has is a grow (O(arrays[].reshape=true)).
           - Members of the array that are not listed are kept (never removed implicitly).
         type: list
         elements: path
@@ -271,15 +271,15 @@ options:
       consistency_policy:
         description:
           - V(ppl) closes the raid5 write hole with a partial parity log (raid5 and 1.x metadata
-            only), V(journal) with a write journal device (O(journal); raid4/5/6), V(bitmap) is an
+            only), V(journal) with a write journal device (O(arrays[].journal); raid4/5/6), V(bitmap) is an
             internal bitmap, V(resync) a full resync after a crash.
-          - On a running raid5, V(ppl) and V(resync) can be switched; V(bitmap) is O(bitmap=internal).
+          - On a running raid5, V(ppl) and V(resync) can be switched; V(bitmap) is O(arrays[].bitmap=internal).
         type: str
         choices: [resync, bitmap, ppl, journal]
       journal:
         description:
           - A fast device (SSD) as the write journal of a raid4/5/6 array, at creation. Implies
-            O(consistency_policy=journal). It passes the device guard.
+            O(arrays[].consistency_policy=journal). It passes the device guard.
         type: path
       fail:
         description:
@@ -292,7 +292,7 @@ options:
       remove:
         description:
           - Members to take out of the array (C(mdadm --remove)) - faulty members and spares; an
-            active member only when it is in O(fail) too. V(failed) removes every faulty member.
+            active member only when it is in O(arrays[].fail) too. V(failed) removes every faulty member.
         type: list
         elements: path
         default: []
@@ -301,7 +301,7 @@ options:
           - Rebuild an active member onto a new device while the array stays redundant
             (C(mdadm --replace OLD --with NEW)). The new device passes the device guard and is added
             first. When the rebuild is done the old member is faulty and is removed - in the same run
-            with O(wait=true), else on the next run.
+            with O(arrays[].wait=true), else on the next run.
         type: list
         elements: dict
         default: []
@@ -317,13 +317,13 @@ options:
       reshape:
         description:
           - Allow the changes that reshape the array - more members (C(--raid-devices)), a larger
-            O(size), a level change. Without it they are refused with the reason, and nothing runs.
+            O(arrays[].size), a level change. Without it they are refused with the reason, and nothing runs.
         type: bool
         default: false
       size:
         description:
           - How much of each member the array uses - V(max), or a size such as V(10G). Growing needs
-            O(reshape=true); shrinking is refused. Ignored at creation (mdadm uses the smallest member).
+            O(arrays[].reshape=true); shrinking is refused. Ignored at creation (mdadm uses the smallest member).
         type: str
       backup_file:
         description:
@@ -333,14 +333,14 @@ options:
       sync_action:
         description:
           - V(check) starts a scrub that counts mismatches, V(repair) one that also rewrites them,
-            V(idle) stops a running scrub. The count is returned as RV(array.mismatch_cnt) (wait for
-            the end with O(wait=true)). A scrub already running is not started again.
+            V(idle) stops a running scrub. The count is returned as C(mismatch_cnt) in RV(arrays) (wait for
+            the end with O(arrays[].wait=true)). A scrub already running is not started again.
         type: str
         choices: [check, repair, idle]
       wait:
         description:
           - Block until the array is settled - no resync, recovery, reshape, scrub or replacement
-            running or pending - at most O(wait_timeout) seconds, then report its state. Steps that
+            running or pending - at most O(arrays[].wait_timeout) seconds, then report its state. Steps that
             need an idle array (a grow, a scrub) wait for it first instead of being refused.
         type: bool
         default: false
@@ -352,7 +352,7 @@ options:
         default: 600
       allow_remove:
         description:
-          - Needed by O(state=absent) (stopping the array and zeroing its listed members' superblocks).
+          - Needed by O(arrays[].state=absent) (stopping the array and zeroing its listed members' superblocks).
             An array that is mounted, active swap or held by another device (LVM on top) is never
             stopped.
         type: bool

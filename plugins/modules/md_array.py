@@ -113,7 +113,7 @@ array:
     chunk: {description: Chunk size in bytes (0 for raid1)., type: int, returned: when present}
     layout: {description: raid10/raid5/raid6 layout name., type: str, returned: when present}
     metadata: {description: Superblock version., type: str, returned: when present}
-    state: {description: Kernel array_state (clean, active, read-auto, ...)., type: str, returned: when present}
+    state: {description: "Kernel array_state (clean, active, read-auto, ...).", type: str, returned: when present}
     degraded: {description: Missing members., type: int, returned: when present}
     sync_action: {description: "idle, resync, recover, reshape, check or repair.", type: str, returned: when present}
     last_sync_action: {description: The last sync action that ran., type: str, returned: when present}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.strata.storage.plugins.modules import md_array
-from ansible_collections.strata.storage.tests.unit.plugins.modules.md_harness import check_case, load_cases, run_case
+from ansible_collections.strata.storage.tests.unit.plugins.modules.md_harness import check_case, load_cases
 
 
 @pytest.mark.parametrize("case", load_cases("md_array_cases.yml"))

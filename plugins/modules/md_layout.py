@@ -45,7 +45,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 arrays:
-  description: Each array after the run, in the order given (see M(strata.storage.md_array)'s RV(array)).
+  description: Each array after the run, in the order given (as the C(array) that M(strata.storage.md_array) returns).
   returned: always
   type: list
   elements: dict

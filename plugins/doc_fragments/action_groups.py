@@ -41,3 +41,14 @@ attributes:
     membership:
       - strata.storage.zfs
 """
+
+    MD = r"""
+attributes:
+  action_group:
+    description:
+      - Use C(group/strata.storage.md) in C(module_defaults) to set defaults for this module,
+        once for every md module of a play.
+    support: full
+    membership:
+      - strata.storage.md
+"""

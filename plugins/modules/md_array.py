@@ -32,6 +32,7 @@ author:
 requirements:
   - mdadm (4.x), util-linux (C(blkid), C(wipefs)), a kernel with md and sysfs
 extends_documentation_fragment:
+  - strata.storage.action_groups.md
   - strata.storage.md_array
   - strata.storage.md_array.CONFIG
   - strata.storage.attributes

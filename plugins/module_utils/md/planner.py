@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ansible_collections.strata.storage.plugins.module_utils.core.text import with_article
 from ansible_collections.strata.storage.plugins.module_utils.core import sizes
 from ansible_collections.strata.storage.plugins.module_utils.core.devices import device_key, guard_blank
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
@@ -544,8 +545,8 @@ def _plan_fail_remove(run):
         if member is None:
             continue
         if member.role in ("active", "rebuilding", "journal") and member.name not in run.failing:
-            raise StrataError("md array %s: %s is an %s member; only faulty members and spares are removed" % (
-                req.name, path, member.role), hint="list it in fail too to fail it first")
+            raise StrataError("md array %s: %s is %s member; only faulty members and spares are removed" % (
+                req.name, path, with_article(member.role)), hint="list it in fail too to fail it first")
         run.leaving.add(member.name)
         run.add(Action("remove %s from md array %s" % (path, req.name), [MDADM, run.dev, "--remove", path]))
 
@@ -825,14 +826,14 @@ def _plan_sync_action(run):
     if current == req.sync_action and not run.plan.actions:
         return          # already running: wait (if asked) and report
     if array.degraded:
-        raise StrataError("md array %s is degraded; a %s needs every member (rebuild it first)" % (
-            req.name, req.sync_action))
-    idle = run.need_idle("a %s" % req.sync_action)
+        raise StrataError("md array %s is degraded; %s needs every member (rebuild it first)" % (
+            req.name, with_article(req.sync_action)))
+    idle = run.need_idle(with_article(req.sync_action))
     if run.plan.actions:
         # after other changes in this run (an add starts a recovery, a grow a reshape)
         if not req.wait:
-            raise StrataError("md array %s: a %s after the other changes of this run needs wait: true" % (
-                req.name, req.sync_action), hint="or run the scrub on its own")
+            raise StrataError("md array %s: %s after the other changes of this run needs wait: true" % (
+                req.name, with_article(req.sync_action)), hint="or run the scrub on its own")
         idle = req.name
-    run.add(MdAction("start a %s of md array %s (mismatch_cnt is reported when it ends)" % (
-        req.sync_action, req.name), [MDADM, "--misc", "--action=%s" % req.sync_action, run.dev], wait_idle=idle))
+    run.add(MdAction("start %s of md array %s (mismatch_cnt is reported when it ends)" % (
+        with_article(req.sync_action), req.name), [MDADM, "--misc", "--action=%s" % req.sync_action, run.dev], wait_idle=idle))

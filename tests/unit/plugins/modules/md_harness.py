@@ -31,11 +31,15 @@ from ansible_collections.strata.storage.tests.unit.plugins.module_utils.md.md_fi
 HERE = os.path.dirname(__file__)
 SCAN = ["mdadm", "--detail", "--scan"]
 EXAMINE = ["mdadm", "--examine", "--scan"]
-BINS = {"update-initramfs": "/usr/sbin/update-initramfs", "systemctl": "/usr/bin/systemctl"}
+# what the host has: the initramfs tool and systemctl the module looks up itself (dracut is
+# absent, a Debian host), and the tools the runner checks before it runs them
+BINS = {"update-initramfs": "/usr/sbin/update-initramfs", "systemctl": "/usr/bin/systemctl",
+        "mdadm": "/sbin/mdadm", "blkid": "/sbin/blkid", "wipefs": "/sbin/wipefs", "modprobe": "/sbin/modprobe",
+        "udevadm": "/bin/udevadm", "zpool": "/sbin/zpool", "sgdisk": "/sbin/sgdisk"}
 CONF = "/etc/mdadm/mdadm.conf"
 
 
-class Exit(Exception):
+class Exit(BaseException):   # as exit_json's SystemExit: never caught by `except Exception`
     def __init__(self, result, failed):
         super().__init__(result.get("msg", ""))
         self.result = result

@@ -126,7 +126,7 @@ def test_guard_refuses_real_signatures(runner):
     req = pool_request_from_params(dict(name=name, vdevs=[{"type": "raidz1", "devices": f}], state="present",
                                         properties={}, filesystem_properties={}, force=[], replace=[]))
     try:
-        with pytest.raises(StrataError, match="holds a ext4 signature"):
+        with pytest.raises(StrataError, match="holds an ext4 signature"):
             plan_pool(req, pool_state(runner, name), VdevInspector(runner).inspect)
     finally:
         for path in f:

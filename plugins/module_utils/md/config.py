@@ -129,8 +129,9 @@ def _matches(fields, entry):
 
 
 def _good(fields, entry):
-    return (fields.get("devname") == "/dev/md/%s" % entry.name and entry.uuid is not None
-            and normalize_uuid(fields.get("uuid")) == normalize_uuid(entry.uuid))
+    if entry.uuid is None or fields.get("devname") != "/dev/md/%s" % entry.name:
+        return False
+    return normalize_uuid(fields.get("uuid")) == normalize_uuid(entry.uuid)
 
 
 def render(text, entries, mailaddr=None, program=None):

@@ -146,8 +146,8 @@ def _undo_created(runner, created):
     newest first. Returns what was undone (each command and its rc)."""
     undone = []
     for req in reversed(created):
-        for cmd in ([["mdadm", "--stop", req.device]]
-                    + [["mdadm", "--zero-superblock", p] for p in req.members + req.spares]):
+        zero = [["mdadm", "--zero-superblock", p] for p in req.members + req.spares]
+        for cmd in [["mdadm", "--stop", req.device]] + zero:
             rc, _out, _err = runner.module.run_command(cmd, check_rc=False)
             undone.append({"cmd": cmd, "rc": rc})
     return undone

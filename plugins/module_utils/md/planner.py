@@ -484,8 +484,8 @@ def _plan_running(req, state, array, inspect, plan):
     after = array_view(array)
     after.update(level=run.level, raid_disks=run.raid_disks)
     gone = run.leaving
-    after["devices"] = sorted([d for d in after["devices"] if d.split(" ")[0][5:] not in gone]
-                              + ["%s (new)" % p for p in run.added])
+    kept = [d for d in after["devices"] if d.split(" ")[0][5:] not in gone]
+    after["devices"] = sorted(kept + ["%s (new)" % p for p in run.added])
     plan.after = after
     return plan
 

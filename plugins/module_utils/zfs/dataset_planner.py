@@ -454,8 +454,8 @@ def project(state, req, plan):
             _project_inherit(state, action.cmd[-1], action.cmd[-2])
         elif kind == "destroy":
             name = action.cmd[-1]
-            for key in [n for n in state.datasets if n == name or n.startswith(name + "/") or n.startswith(name + "@")
-                        or n.startswith(name + "#")]:
+            inside = tuple(name + sep for sep in "/@#")
+            for key in [n for n in state.datasets if n == name or n.startswith(inside)]:
                 del state.datasets[key]
     return state
 

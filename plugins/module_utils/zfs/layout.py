@@ -195,8 +195,10 @@ def plan_layout(req, state, read_file=None, predicted_pool=False):
         count += len(plan.actions)
     steps.append({"step": "datasets", "actions": count})
     listed = {d.name for d in req.datasets} | {req.pool}
-    others = [n for n, d in state.datasets.items() if d.type in ("filesystem", "volume") and n not in listed
-              and zprops.pool_of(n) == req.pool and not any(n == d.rename_from for d in req.datasets)]
+    renamed = {d.rename_from for d in req.datasets}
+    others = [n for n, d in state.datasets.items()
+              if all((d.type in ("filesystem", "volume"), n not in listed, zprops.pool_of(n) == req.pool,
+                      n not in renamed))]
     if others:
         out.notes.append("%d dataset(s) of pool %s are not in the layout and are kept: %s" % (
             len(others), req.pool, ", ".join(sorted(others)[:10]) + (" ..." if len(others) > 10 else "")))

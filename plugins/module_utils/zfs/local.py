@@ -17,6 +17,7 @@ class LocalModule:
 
     def run_command(self, cmd, check_rc=False, environ_update=None, data=None, binary_data=False):
         env = dict(os.environ, **(environ_update or {}))
-        proc = subprocess.run(cmd, env=env, input=data.encode() if isinstance(data, str) else data,
+        # the stand-in for AnsibleModule.run_command itself: there is no AnsibleModule here
+        proc = subprocess.run(cmd, env=env,  # pylint: disable=ansible-bad-function input=data.encode() if isinstance(data, str) else data,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
         return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")

@@ -260,7 +260,6 @@ def plan_pool(req, state, inspect, paths=None, importable=None):
     """importable: {pool name: PoolStatus} from `zpool import` (read only when needed)."""
     paths = paths or DevicePaths()
     pool = state.pool(req.name)
-    status = pool.status if pool else None
     if req.state == "absent":
         plan = Plan(before={"state": "present" if pool else "absent"}, after={"state": "absent"})
         if pool is None:
@@ -401,8 +400,8 @@ def _plan_replace(req, state, status, old, new, inspect, paths, plan):
         for top in tops:
             for leaf in top.leaves():
                 leaves.append((top, leaf))
-    old_hit = [(t, lf) for t, lf in leaves if lf.name == old or paths.same(old, lf.name)
-               or (lf.was and paths.same(old, lf.was)) or lf.name == old]
+    old_hit = [(t, lf) for t, lf in leaves
+               if any((lf.name == old, paths.same(old, lf.name), bool(lf.was) and paths.same(old, lf.was)))]
     new_hit = [(t, lf) for t, lf in leaves if paths.same(new, lf.name)]
     if new_hit and not old_hit:
         return []          # done before
@@ -431,8 +430,8 @@ def needs_wait(req, plan, status):
     resilvering = status is not None and status.scan.function == "resilver" and status.scan.state == "scanning"
     if kinds & {"replace", "attach"} or (resilvering and req.replace):
         out += ["replace", "resilver"]
-    if "scrub" in kinds or (req.scrub and status and status.scan.function == "scrub"
-                            and status.scan.state == "scanning"):
+    scrubbing = bool(status) and status.scan.function == "scrub" and status.scan.state == "scanning"
+    if "scrub" in kinds or (req.scrub and scrubbing):
         out.append("scrub")
     return out
 

@@ -275,8 +275,8 @@ class ZfsState:
     def children(self, name):
         prefix = name + "/"
         return [d for n, d in self.datasets.items()
-                if n.startswith(prefix) and "/" not in n[len(prefix):].split("@")[0].split("#")[0]
-                and d.type in ("filesystem", "volume")]
+                if all((n.startswith(prefix), "/" not in n[len(prefix):].split("@")[0].split("#")[0],
+                        d.type in ("filesystem", "volume")))]
 
     def descendants(self, name):
         prefix = name + "/"

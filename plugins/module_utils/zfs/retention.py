@@ -140,8 +140,8 @@ def snapshot_short_name(period, now):
 
 def ours(snap, policy_name):
     """A snapshot this policy took: marked with its name, set locally (not received)."""
-    return (snap.value(MARK_POLICY) == policy_name and snap.source(MARK_POLICY) == "local"
-            and snap.value(MARK_PERIOD) in PERIODS)
+    return all((snap.value(MARK_POLICY) == policy_name, snap.source(MARK_POLICY) == "local",
+                snap.value(MARK_PERIOD) in PERIODS))
 
 
 def taken_at(snap):

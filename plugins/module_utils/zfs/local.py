@@ -18,6 +18,7 @@ class LocalModule:
     def run_command(self, cmd, check_rc=False, environ_update=None, data=None, binary_data=False):
         env = dict(os.environ, **(environ_update or {}))
         # the stand-in for AnsibleModule.run_command itself: there is no AnsibleModule here
-        proc = subprocess.run(cmd, env=env,  # pylint: disable=ansible-bad-function input=data.encode() if isinstance(data, str) else data,
+        stdin = data.encode() if isinstance(data, str) else data
+        proc = subprocess.run(cmd, env=env, input=stdin,  # pylint: disable=ansible-bad-function
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
         return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")

@@ -13,7 +13,6 @@ import json
 import os
 
 import pytest
-import yaml
 
 from ansible.module_utils.testing import patch_module_args
 
@@ -27,6 +26,8 @@ from ansible_collections.strata.storage.plugins.module_utils.md.inspect import M
 from ansible_collections.strata.storage.tests.unit.plugins.module_utils.md.md_fixtures import (
     blkid_values, md_snapshot, md_text,
 )
+# the exit stand-in and the YAML case loader every module harness shares
+from ansible_collections.strata.storage.tests.unit.plugins.modules.harness import Exit, load_cases  # noqa: F401
 
 HERE = os.path.dirname(__file__)
 SCAN = ["mdadm", "--detail", "--scan"]
@@ -37,19 +38,6 @@ BINS = {"update-initramfs": "/usr/sbin/update-initramfs", "systemctl": "/usr/bin
         "mdadm": "/sbin/mdadm", "blkid": "/sbin/blkid", "wipefs": "/sbin/wipefs", "modprobe": "/sbin/modprobe",
         "udevadm": "/bin/udevadm", "zpool": "/sbin/zpool", "sgdisk": "/sbin/sgdisk"}
 CONF = "/etc/mdadm/mdadm.conf"
-
-
-class Exit(BaseException):   # as exit_json's SystemExit: never caught by `except Exception`
-    def __init__(self, result, failed):
-        super().__init__(result.get("msg", ""))
-        self.result = result
-        self.failed = failed
-
-
-def load_cases(name):
-    with open(os.path.join(HERE, name)) as handle:
-        cases = yaml.safe_load(handle)
-    return [pytest.param(case, id=case["id"]) for case in cases]
 
 
 def fake_key(path):

@@ -16,7 +16,6 @@ import json
 import os
 
 import pytest
-import yaml
 
 from ansible.module_utils.testing import patch_module_args
 
@@ -25,22 +24,11 @@ from ansible_collections.strata.storage.plugins.module_utils.core.devices import
 from ansible_collections.strata.storage.plugins.module_utils.zfs import devices as zfs_devices
 from ansible_collections.strata.storage.plugins.module_utils.zfs import pipeline, reader
 from ansible_collections.strata.storage.tests.unit.plugins.module_utils.zfs.zfs_fixtures import zfs_fixture
+# the exit stand-in and the YAML case loader every module harness shares
+from ansible_collections.strata.storage.tests.unit.plugins.modules.harness import Exit, load_cases  # noqa: F401
 
 HERE = os.path.dirname(__file__)
 MAX_NO_CHANGE_READS = 3
-
-
-class Exit(BaseException):   # as exit_json's SystemExit: never caught by `except Exception`
-    def __init__(self, result, failed):
-        super().__init__(result.get("msg", ""))
-        self.result = result
-        self.failed = failed
-
-
-def load_cases(name):
-    with open(os.path.join(HERE, name)) as handle:
-        cases = yaml.safe_load(handle)
-    return [pytest.param(case, id=case["id"]) for case in cases]
 
 
 def fake_device(path, kind):

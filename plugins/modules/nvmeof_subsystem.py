@@ -300,7 +300,7 @@ rolled_back:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.strata.storage.plugins.module_utils.core.atomic import read_text
+from ansible_collections.strata.storage.plugins.module_utils.core import atomic
 from ansible_collections.strata.storage.plugins.module_utils.core.devices import DeviceInspector, device_key
 from ansible_collections.strata.storage.plugins.module_utils.core.module_support import file_writer, finish, run_module
 from ansible_collections.strata.storage.plugins.module_utils.nvmeof import configfs
@@ -311,10 +311,10 @@ def body(module, runner):
     req = planner.request_from_params(module.params)
     state = configfs.read_state(runner)
     plan = planner.plan_subsystem(req, state, DeviceInspector(runner).inspect, device_key,
-                                  saved_text=read_text(req.save_path), config_text=configfs.config_text(state))
+                                  saved_text=atomic.read_text(req.save_path), config_text=configfs.config_text(state))
     save = plan.save_action     # its content is the tree as the kernel has it after the changes
     configfs.execute(runner, [a for a in plan.actions if a is not save], writer=file_writer)
-    if not module.check_mode and plan.changed:
+    if not module.check_mode and [a for a in plan.actions if a is not save]:
         state = configfs.read_state(runner, facts=state.facts)     # report what the kernel now says
     if save is not None:
         save.content = configfs.config_text(state)

@@ -456,7 +456,7 @@ def apply_op(op):
         raise ValueError(op.op)
 
 
-def execute(runner, actions, writer=None, apply=apply_op):
+def execute(runner, actions, writer=None, apply=None):
     """Run a plan's actions in order: ConfigfsOps from Python, the rest through the runner.
     In check mode every action is only recorded."""
     for action in actions:
@@ -467,7 +467,7 @@ def execute(runner, actions, writer=None, apply=apply_op):
         if runner.check_mode:
             continue
         try:
-            apply(action)
+            (apply or apply_op)(action)
         except OSError as exc:
             raise StrataError(
                 "%s failed: %s %s: %s" % (action.description, action.op, action.path, os.strerror(exc.errno or 0)),

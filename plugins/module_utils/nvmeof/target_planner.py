@@ -581,13 +581,12 @@ class _Planner:
         return self.plan
 
 
-def plan_subsystem(req, state, inspect, key_of, is_local=is_local_address, saved_text=None, config_text=None,
-                   root=CONFIGFS):
+def plan_subsystem(req, state, inspect, key_of, is_local=None, saved_text=None, config_text=None, root=CONFIGFS):
     """The Plan for one subsystem. `saved_text`: the save file's content now (None: absent);
     `config_text`: the current tree as it would be saved. A save action (content filled in
     after the real run re-reads the tree) ends the plan when the tree changes or the file
     differs from the tree."""
-    planner = _Planner(req, state, inspect, key_of, is_local, root)
+    planner = _Planner(req, state, inspect, key_of, is_local or is_local_address, root)
     plan = planner.run()
     plan.before = summary(state, req.nqn)
     plan.after = predict(plan.before, req)

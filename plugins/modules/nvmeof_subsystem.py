@@ -302,8 +302,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.strata.storage.plugins.module_utils.core import atomic
 from ansible_collections.strata.storage.plugins.module_utils.core.devices import DeviceInspector, device_key
-from ansible_collections.strata.storage.plugins.module_utils.core.module_support import file_writer, finish, run_module
-from ansible_collections.strata.storage.plugins.module_utils.nvmeof import configfs
+from ansible_collections.strata.storage.plugins.module_utils.core.module_support import finish, run_module
+from ansible_collections.strata.storage.plugins.module_utils.nvmeof import configfs, files
 from ansible_collections.strata.storage.plugins.module_utils.nvmeof import target_planner as planner
 
 
@@ -313,12 +313,12 @@ def body(module, runner):
     plan = planner.plan_subsystem(req, state, DeviceInspector(runner).inspect, device_key,
                                   saved_text=atomic.read_text(req.save_path), config_text=configfs.config_text(state))
     save = plan.save_action     # its content is the tree as the kernel has it after the changes
-    configfs.execute(runner, [a for a in plan.actions if a is not save], writer=file_writer)
+    configfs.execute(runner, [a for a in plan.actions if a is not save])
     if not module.check_mode and [a for a in plan.actions if a is not save]:
         state = configfs.read_state(runner, facts=state.facts)     # report what the kernel now says
     if save is not None:
         save.content = configfs.config_text(state)
-        runner.execute(save, writer=file_writer)
+        runner.execute(save, writer=files.private_writer)   # keys inside: copies 0600 too
     after = plan.after if module.check_mode else planner.summary(state, req.nqn)
     plan.after = after
     supported, reason = state.facts.target_auth(state)

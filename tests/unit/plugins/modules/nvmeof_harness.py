@@ -75,7 +75,7 @@ def run_case(module_main, case, monkeypatch, extra_patches=None):
             return reply.get("rc", 0), reply.get("stdout", ""), reply.get("stderr", "")
         rec["ran"].append(cmd)
         failure = (case.get("fail") or {}).get(" ".join(cmd[:2])) or (case.get("fail") or {}).get(cmd[0])
-        if failure is not None:
+        if failure is not None and failure.get("arg") in (None,) + tuple(cmd):
             return failure.get("rc", 1), failure.get("stdout", ""), failure.get("stderr", "failed (test)")
         reply = (case.get("replies") or {}).get(" ".join(cmd[:2]), {})
         return reply.get("rc", 0), reply.get("stdout", ""), reply.get("stderr", "")
@@ -151,6 +151,7 @@ def check_case(module_main, case, monkeypatch, extra_patches=None):
     if "rolled_back" in expect:
         assert rec["failed"]
         assert [e["cmd"] for e in result.get("rolled_back", [])] == expect["rolled_back"], dump
+        assert [p for p in rec["written"] if not p.startswith("/run/")] == [], "a failed run saves no configuration"
         return rec
     assert "rolled_back" not in result
     if rec["failed"] or case.get("check_mode"):
@@ -165,10 +166,12 @@ def check_case(module_main, case, monkeypatch, extra_patches=None):
             assert "%04o" % rec["written"][path][1] == mode
     if "process_reads" in expect:       # processes started to read (configfs/sysfs/proc are read from Python)
         assert [cmd[:2] for cmd in rec["reads"]] == expect["process_reads"], json.dumps(rec["reads"])
-    if not rec["failed"]:
+    if not rec["failed"] and case.get("walks", True) is not None:
         # the tree is walked once per run and once more after a real change
         changed = bool(rec["ops"] or rec["ran"] or rec["written"])
         assert rec["walks"] == expect.get("walks", 2 if changed else 1)
+    if "state_reads" in expect:          # Python reads of the state (no process), listed in `reads`
+        assert len([r for r in result.get("reads", []) if r[1:2] == ["read"]]) == expect["state_reads"]
     secrets = [v for v in json.dumps(case["params"]).split('"') if v.startswith("DHHC-1:")]
     for secret in secrets:
         assert secret not in dump, "a DH-HMAC-CHAP key leaked into the result"

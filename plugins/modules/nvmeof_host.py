@@ -187,6 +187,12 @@ controllers:
       state: live
       namespaces: [{name: nvme0n1, device: /dev/nvme0n1, nsid: 1, size: 1073741824,
                     uuid: da37f666-ea00-49bb-88ea-f6e5dbc3a5b5, wwid: uuid.da37f666-ea00-49bb-88ea-f6e5dbc3a5b5}]
+persistent:
+  description: The connections C(nvme connect-all) makes at boot for this host's NQN (from O(config_path)).
+  returned: always
+  type: list
+  elements: str
+  sample: ["nqn.2014-08.com.example:storage.db (tcp 192.0.2.10:4420)"]
 discovered:
   description: The discovery log of each O(discover) entry (C(records) as nvme-cli reports them).
   returned: when O(discover) is given
@@ -244,6 +250,7 @@ def body(module, runner):
         connections = nvme_host.report_connections(req, state, hostnqn)
     result = dict(hostnqn=hostnqn, hostid=req.hostid or state.hostid, connections=connections,
                   controllers=nvme_host.controllers_report(state))
+    result["persistent"] = nvme_host.persistent_labels(plan.after.get("config"), hostnqn)
     supported, reason = facts.host_auth()
     result["auth"] = {"supported": supported, "reason": reason}
     if req.discover:

@@ -44,6 +44,7 @@ RUN_DIR = "/run/strata-nvme"
 CONNECT_JSON = RUN_DIR + "/connect.json"
 LIVE_STATES = ("live", "connecting", "resetting", "new")
 PORT_OPTIONS = ("ctrl_loss_tmo", "reconnect_delay", "keep_alive_tmo", "nr_io_queues")
+TRANSPORT_MODULES = {"tcp": "nvme-tcp", "loop": "nvme-loop"}
 
 
 def _read(path):
@@ -326,6 +327,19 @@ def plan_host(req, state, facts):
     if req.hostid and req.hostid != state.hostid:
         plan.add(Action("set this host's NVMe host ID to %s" % req.hostid, path=HOSTID_FILE,
                         content=req.hostid + "\n", mode=0o644))
+    # nvme-cli writes connections to /dev/nvme-fabrics, which exists once nvme-fabrics is loaded
+    # (nvme-cli 2.3 loads nothing: "Failed to scan topology"); the transport module brings it along
+    needs = sorted(set(c.transport for c in req.subsystems if c.state == "connected")
+                   | set(d["transport"] for d in req.discover))
+    for transport in needs:
+        module = TRANSPORT_MODULES[transport]
+        if facts.module_loaded(module):
+            continue
+        if facts.module_available(module) is False:
+            raise StrataError("this kernel (%s) has no %s module, so it cannot connect over %s" % (
+                facts.release, module, transport),
+                hint="nothing was changed; use tcp (for a target on this host too, on 127.0.0.1)")
+        plan.add(Action("load the kernel module %s" % module, cmd=["modprobe", module]))
     secrets = [c for c in req.subsystems if c.state == "connected" and c.dhchap_secret]
     if secrets:
         supported, reason = facts.host_auth()
@@ -394,6 +408,20 @@ def report_connections(req, state, hostnqn):
     for conn in req.subsystems:
         ctrls = [c for c in state.matching(conn, conn.hostnqn or hostnqn) if c.get("state") in LIVE_STATES]
         out[conn.label()] = {"connected": bool(ctrls), "controllers": [c["name"] for c in ctrls]}
+    return out
+
+
+def persistent_labels(config, hostnqn):
+    """The connections nvme connect-all makes at boot: those of this host's NQN in the config."""
+    out = []
+    for entry in config or []:
+        if entry.get("hostnqn") != hostnqn:
+            continue
+        for sub in entry.get("subsystems", []):
+            for port in sub.get("ports", []):
+                conn = Connection(nqn=sub.get("nqn"), transport=port.get("transport", "tcp"),
+                                  traddr=port.get("traddr", ""), trsvcid=str(port.get("trsvcid", "")))
+                out.append(conn.label())
     return out
 
 

@@ -76,6 +76,7 @@ options:
     type: list
     elements: dict
 extends_documentation_fragment:
+  - strata.storage.action_groups.nfs
   - strata.storage.attributes
 notes:
   - sec= is written last, so every other option of the client applies to every security flavor.

@@ -126,6 +126,7 @@ options:
     type: path
     default: /etc/nvme/config.json
 extends_documentation_fragment:
+  - strata.storage.action_groups.nvmeof
   - strata.storage.attributes
 notes:
   - Secrets are never shown in RV(actions), RV(connections) or the diff.

@@ -176,6 +176,7 @@ options:
     type: path
     default: /etc/nvmet/config.json
 extends_documentation_fragment:
+  - strata.storage.action_groups.nvmeof
   - strata.storage.attributes
 notes:
   - DH-HMAC-CHAP keys are never shown in RV(actions), RV(subsystem) or the diff (C((secret)) instead). They are

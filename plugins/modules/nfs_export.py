@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: nfs_export
 short_description: NFS exports, one file per export in /etc/exports.d, with validated options
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Writes each export to its own file, C(/etc/exports.d/<name>.exports), atomically (3 older copies kept),
     and runs C(exportfs -ra) once, only when a file changed. Removes the file with O(state=absent).

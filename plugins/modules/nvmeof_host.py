@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: nvmeof_host
 short_description: Connect this host to NVMe over Fabrics subsystems, persistently, and report what they gave
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Sets this host's NVMe host NQN and host ID (C(/etc/nvme/hostnqn), C(/etc/nvme/hostid)).
   - Connects to and disconnects from NVMe-oF subsystems over TCP or loop with C(nvme connect) and

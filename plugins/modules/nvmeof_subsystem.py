@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: nvmeof_subsystem
 short_description: Export block devices over NVMe over Fabrics (Linux nvmet), one subsystem per call
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Creates, changes and removes one NVMe-oF subsystem of the Linux kernel target (nvmet) by its NQN
     - its serial and model numbers, its namespaces (the exported block devices), the ports it is offered

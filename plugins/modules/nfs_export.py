@@ -82,9 +82,7 @@ notes:
   - sec= is written last, so every other option of the client applies to every security flavor.
   - A path that another exports file (or C(/etc/exports)) exports already is refused; so is an fsid another
     exported path uses.
-seealso:
-  - role: strata.storage.nfs_server
-  - role: strata.storage.nfs_client
+  - The C(strata.storage.nfs_server) role runs this module for its exports; C(strata.storage.nfs_client) mounts them.
 """
 
 EXAMPLES = r"""

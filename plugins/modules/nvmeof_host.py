@@ -130,9 +130,9 @@ extends_documentation_fragment:
   - strata.storage.attributes
 notes:
   - Secrets are never shown in RV(actions), RV(connections) or the diff.
+  - The C(strata.storage.nvmeof_host) role runs this module and enables C(nvmf-autoconnect.service).
 seealso:
   - module: strata.storage.nvmeof_subsystem
-  - role: strata.storage.nvmeof_host
 """
 
 EXAMPLES = r"""

@@ -121,7 +121,7 @@ options:
       - Keys need a kernel whose nvmet has DH-HMAC-CHAP (C(/sys/kernel/config/nvmet/hosts/<nqn>/dhchap_key)
         exists, CONFIG_NVME_TARGET_AUTH); otherwise the module fails with the kernel's reason and changes
         nothing. Debian 12's kernel 6.1 has none.
-      - Host entries are shared by all subsystems: a key set here applies to the host on every subsystem.
+      - Host entries are shared by all subsystems, so a key set here applies to the host on every subsystem.
     type: list
     elements: dict
     aliases: [allowed_hosts]
@@ -182,9 +182,10 @@ notes:
   - DH-HMAC-CHAP keys are never shown in RV(actions), RV(subsystem) or the diff (C((secret)) instead). They are
     written to configfs from Python and saved in the 0600 file only.
   - A run that changes nothing reads configfs, /proc/net/tcp and /sys/class/nvme from Python and starts no process.
+  - The C(strata.storage.nvmeof_target) role runs this module for each subsystem and installs the boot unit that
+    restores the saved tree.
 seealso:
   - module: strata.storage.nvmeof_host
-  - role: strata.storage.nvmeof_target
 """
 
 EXAMPLES = r"""

@@ -315,8 +315,9 @@ class KernelFacts:
                 os.path.join(self.sysfs, "class", "nvme")]
 
     def refresh(self):
-        self.sockets = (parse_proc_net_tcp(_read(os.path.join(self.proc, "net", "tcp"), ""))
-                        + parse_proc_net_tcp(_read(os.path.join(self.proc, "net", "tcp6"), ""), ipv6=True))
+        tcp4 = parse_proc_net_tcp(_read(os.path.join(self.proc, "net", "tcp"), ""))
+        tcp6 = parse_proc_net_tcp(_read(os.path.join(self.proc, "net", "tcp6"), ""), ipv6=True)
+        self.sockets = tcp4 + tcp6
         self.controllers = read_controllers(self.sysfs)
         self.configfs_present = os.path.isdir(self.configfs_root)
 
@@ -326,9 +327,9 @@ class KernelFacts:
         except (TypeError, ValueError):
             return 0
         wild = ("0.0.0.0", "::")
+        matches = (traddr, "::ffff:%s" % traddr)
         return sum(1 for addr, lport, st in self.sockets
-                   if st == TCP_ESTABLISHED and lport == port and (addr == traddr or traddr in wild
-                                                                     or addr == "::ffff:%s" % traddr))
+                   if st == TCP_ESTABLISHED and lport == port and (traddr in wild or addr in matches))
 
     def module_loaded(self, name):
         return os.path.isdir(os.path.join(self.sysfs, "module", name.replace("-", "_")))

@@ -174,8 +174,8 @@ class Connection:
         return entry
 
     def same_port(self, entry):
-        return (entry.get("transport") == self.transport and (entry.get("traddr") or "") == (self.traddr or "")
-                and str(entry.get("trsvcid") or "") == (self.trsvcid or ""))
+        mine = (self.transport, self.traddr or "", self.trsvcid or "")
+        return (entry.get("transport"), entry.get("traddr") or "", str(entry.get("trsvcid") or "")) == mine
 
 
 @dataclass
@@ -329,8 +329,8 @@ def plan_host(req, state, facts):
                         content=req.hostid + "\n", mode=0o644))
     # nvme-cli writes connections to /dev/nvme-fabrics, which exists once nvme-fabrics is loaded
     # (nvme-cli 2.3 loads nothing: "Failed to scan topology"); the transport module brings it along
-    needs = sorted(set(c.transport for c in req.subsystems if c.state == "connected")
-                   | set(d["transport"] for d in req.discover))
+    connecting = set(c.transport for c in req.subsystems if c.state == "connected")
+    needs = sorted(connecting.union(d["transport"] for d in req.discover))
     for transport in needs:
         module = TRANSPORT_MODULES[transport]
         if facts.module_loaded(module):

@@ -183,8 +183,8 @@ def request_from_params(params):
             host.dhchap_hash = item.get("dhchap_hash")
             host.dhchap_dhgroup = item.get("dhchap_dhgroup")
             if host.dhchap_hash is not None and host.dhchap_hash not in DHCHAP_HASHES:
-                raise StrataError("dhchap_hash '%s' of host %s is not one of %s" % (host.dhchap_hash, host.nqn,
-                                                                                   ", ".join(DHCHAP_HASHES)), hint="nothing was changed")
+                raise StrataError("dhchap_hash '%s' of host %s is not one of %s" % (
+                    host.dhchap_hash, host.nqn, ", ".join(DHCHAP_HASHES)), hint="nothing was changed")
             if host.dhchap_dhgroup is not None and host.dhchap_dhgroup not in DHCHAP_DHGROUPS:
                 raise StrataError("dhchap_dhgroup '%s' of host %s is not one of %s" % (
                     host.dhchap_dhgroup, host.nqn, ", ".join(DHCHAP_DHGROUPS)), hint="nothing was changed")
@@ -393,7 +393,7 @@ class _Planner:
             device_changes = ns.device is not None and self.key_of(ns.device) != self.key_of(cur.get("device_path", ""))
             if device_changes:
                 new_devices.append((ns, cur))
-        self.guard([ns for ns, _ in new_devices])
+        self.guard([pair[0] for pair in new_devices])
         for ns in req.namespaces:
             cur = have.get(ns.nsid)
             base = ("namespaces", ns.nsid)
@@ -518,8 +518,8 @@ class _Planner:
                                            self.sub_path(), "the link of %s to port %d" % (req.nqn, pid)))
         extra = sorted(mine - wanted)
         if extra and req.purge:
-            self.refuse_in_use("take subsystem %s off port%s %s" % (req.nqn, "s" if len(extra) > 1 else "",
-                                                                   ", ".join(map(str, extra))))
+            self.refuse_in_use("take subsystem %s off port%s %s" % (
+                req.nqn, "s" if len(extra) > 1 else "", ", ".join(map(str, extra))))
             for pid in extra:
                 # first in the plan: hosts stop reaching the subsystem before anything else changes
                 self.ops.insert(0, ConfigfsOp("stop offering %s on port %d (%s)" % (req.nqn, pid, self.state.port_address(pid)),

@@ -73,7 +73,7 @@ def run(case, monkeypatch):
     monkeypatch.setattr(exports, "_read", read)
     monkeypatch.setattr(exports.glob, "glob", globber)
     monkeypatch.setattr(exports, "read_state", read_state)
-    monkeypatch.setattr(exports, "set_aside", lambda path: rec["removed"].append(path))
+    monkeypatch.setattr(exports, "set_aside", rec["removed"].append)
     monkeypatch.setattr(exports.os.path, "isdir", lambda p: p not in (case.get("missing") or []))
     monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.run_command", run_command)
     monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.get_bin_path",

@@ -113,8 +113,8 @@ def test_allow_flags_let_the_risky_options_through():
 def test_plan_writes_then_applies_once_and_nothing_when_in_place():
     state, _snap = snapshot_state("applied")
     p = exports.plan_exports([req(), req(name="two", path="/srv/two")], state, isdir=lambda p: True)
-    assert [a.path or a.cmd for a in p.actions] == ["/etc/exports.d/lab.exports", "/etc/exports.d/two.exports",
-                                                     ["exportfs", "-ra"]]
+    assert [a.path or a.cmd for a in p.actions] == [
+        "/etc/exports.d/lab.exports", "/etc/exports.d/two.exports", ["exportfs", "-ra"]]
     state.files["/etc/exports.d/lab.exports"] = exports.render(req())
     state.files["/etc/exports.d/two.exports"] = exports.render(req(name="two", path="/srv/two"))
     assert exports.plan_exports([req(), req(name="two", path="/srv/two")], state, isdir=lambda p: True).actions == []

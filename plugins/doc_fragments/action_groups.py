@@ -52,3 +52,25 @@ attributes:
     membership:
       - strata.storage.md
 """
+
+    NVMEOF = r"""
+attributes:
+  action_group:
+    description:
+      - Use C(group/strata.storage.nvmeof) in C(module_defaults) to set defaults for this module,
+        once for every NVMe-oF module of a play.
+    support: full
+    membership:
+      - strata.storage.nvmeof
+"""
+
+    NFS = r"""
+attributes:
+  action_group:
+    description:
+      - Use C(group/strata.storage.nfs) in C(module_defaults) to set defaults for this module,
+        once for every NFS module of a play.
+    support: full
+    membership:
+      - strata.storage.nfs
+"""

@@ -4,7 +4,8 @@
     python3 tests/live/run.py test_md_live.py    # one technology's checks (its own scenario)
 (the VM must be up: tests/vm/vm.py up)
 
-Copies plugins/ and tests/live/ into the guest as an ansible_collections tree, then runs
+Copies plugins/, roles/ (scripts roles install) and tests/live/ into the guest as an
+ansible_collections tree, then runs
 the guest's pytest on it. The exit code is pytest's.
 """
 
@@ -35,7 +36,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         bundle = os.path.join(tmp, "live.tar")
         with tarfile.open(bundle, "w") as tar:
-            for part in ("plugins", "tests/live"):
+            for part in ("plugins", "roles", "tests/live"):
                 tar.add(os.path.join(ROOT, part), arcname="%s/%s" % (PREFIX, part),
                         filter=lambda info: None if "__pycache__" in info.name else info)
         subprocess.run(VM + ["push", bundle, "/var/tmp/strata-live.tar"], check=True)

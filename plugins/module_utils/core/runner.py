@@ -54,6 +54,9 @@ TOOL_PACKAGES = {
     "nvme": "nvme-cli", "iscsiadm": "open-iscsi (RHEL: iscsi-initiator-utils)",
     "multipath": "multipath-tools (RHEL: device-mapper-multipath)",
     "exportfs": "nfs-kernel-server (RHEL: nfs-utils)", "targetcli": "targetcli-fb (RHEL: targetcli)",
+    # iSCSI initiator and multipath
+    "multipathd": "multipath-tools (RHEL: device-mapper-multipath)", "udevadm": "udev (RHEL: systemd-udev)",
+    "systemctl": "systemd",
 }
 # Where root's tools live when PATH lacks the sbin folders (Ansible's get_bin_path looks
 # there too).

@@ -62,7 +62,7 @@ options:
     default: []
     suboptions:
       name:
-        description: Backstore name (letters, digits, C(_ . : + -)).
+        description: "Backstore name: letters, digits and C(_), C(.), C(:), C(+), C(-)."
         type: str
         required: true
       type:

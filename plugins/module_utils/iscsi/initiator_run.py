@@ -193,7 +193,7 @@ class InitiatorRun:
                 updates.update(ini.startup_updates(values, target.startup))
                 if not updates:
                     continue
-                shown = sorted(k.split(".")[-1] for k in updates)
+                shown = sorted(set(k.split(".")[-1] for k in updates))
                 self._execute(Action(description="set %s in the node record of %s at %s" % (
                     ", ".join(shown), target.name, _portal_arg(ip, port)), path=path,
                     content=ini.render_record(text, updates), mode=RECORD_MODE), writer=private_files.writer(0))

@@ -112,6 +112,14 @@ options:
     description: Rescan the sessions of the listed targets for new or resized LUNs (changed only when disks changed).
     type: bool
     default: false
+  relogin:
+    description:
+      - Log out and back in, one portal at a time, the sessions whose CHAP credentials this run changed.
+        A session keeps the credentials of its login, so once the target has new ones, its next
+        reconnect (a network blip, a target restart) fails until it logs in again. With multipath the
+        other paths carry the I/O meanwhile; without it the disk is gone for a moment.
+    type: bool
+    default: false
   device_timeout:
     description: Seconds to wait for the disks of new sessions (a warning names the ones that did not appear).
     type: int
@@ -124,7 +132,7 @@ options:
 extends_documentation_fragment:
   - strata.storage.attributes
 notes:
-  - New CHAP credentials of a target that is logged in take effect at its next login.
+  - New CHAP credentials of a target that is logged in take effect at its next login (see O(relogin)).
 seealso:
   - module: strata.storage.iscsi_target
   - module: strata.storage.iscsi_info

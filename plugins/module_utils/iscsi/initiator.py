@@ -328,6 +328,7 @@ INITIATOR_SPEC = dict(
     initiator_name=dict(type="str"),
     targets=dict(type="list", elements="dict", default=[], options=TARGET_SPEC),
     rescan=dict(type="bool", default=False),
+    relogin=dict(type="bool", default=False),
     device_timeout=dict(type="int", default=30),
     db_root=dict(type="path"),
 )
@@ -349,12 +350,13 @@ class InitiatorReq:
     initiator_name: str = None
     targets: list = field(default_factory=list)
     rescan: bool = False
+    relogin: bool = False
     device_timeout: int = 30
     db_root: str = None
 
 
 def initiator_request_from_params(params):
-    req = InitiatorReq(rescan=params["rescan"], device_timeout=params["device_timeout"], db_root=params.get("db_root"))
+    req = InitiatorReq(rescan=params["rescan"], relogin=params["relogin"], device_timeout=params["device_timeout"], db_root=params.get("db_root"))
     if params.get("initiator_name"):
         req.initiator_name = names.check_iscsi_name(params["initiator_name"], "initiator name")
     if req.device_timeout < 0:

@@ -92,6 +92,9 @@ class InitiatorRun:
         self.warnings = []
         self.req = ini.initiator_request_from_params(module.params)
         self.predicted = {}     # check mode: (target, ip, port) -> (path, text) of records discovery would make
+        self.relogin = []       # sessions to log in again with the credentials this run wrote
+        self.waited = []
+        self.new_sessions = []
 
     def _execute(self, action, writer=None):
         self.runner.execute(action, writer=writer)
@@ -199,8 +202,14 @@ class InitiatorRun:
                     content=ini.render_record(text, updates), mode=RECORD_MODE), writer=private_files.writer(0))
                 session = self.state.session(target.name, ip, port)
                 if session and any(k.startswith("node.session.auth") for k in updates):
-                    self.notes.append("%s at %s: new CHAP credentials take effect at the next login (the "
-                                      "session stays logged in)" % (target.name, _portal_arg(ip, port)))
+                    if self.req.relogin and target.state == "logged_in":
+                        self.relogin.append((target.name, ip, port))
+                    else:
+                        self.warnings.append(
+                            "%s at %s: the session keeps the CHAP credentials of its login; once the target has "
+                            "the new ones, its next reconnect (a network blip, a target restart) fails until it "
+                            "logs in again (relogin: true does that, one portal at a time)" % (
+                                target.name, _portal_arg(ip, port)))
 
     def step_sessions(self):
         self.new_sessions = []
@@ -208,6 +217,15 @@ class InitiatorRun:
             for ip, port in target.portals:
                 session = self.state.session(target.name, ip, port)
                 where = _portal_arg(ip, port)
+                if (target.name, ip, port) in self.relogin:
+                    # one portal at a time: the other paths carry the I/O meanwhile
+                    self._execute(Action(description="log out of %s at %s to log in with the new CHAP credentials" % (
+                        target.name, where), cmd=_node_cmd(target.name, ip, port, "--logout")))
+                    self._login(Action(description="log in to %s at %s with the new CHAP credentials" % (
+                        target.name, where), cmd=_node_cmd(target.name, ip, port, "--login")), target, where)
+                    self.new_sessions.append((target.name, ip, port))
+                    self.wait_for_devices(only=[(target.name, ip, port)])
+                    continue
                 if target.state == "logged_in" and session is None:
                     undo = Action(description="log out of %s at %s, which this run logged into" % (target.name, where),
                                   cmd=_node_cmd(target.name, ip, port, "--logout"))
@@ -238,14 +256,16 @@ class InitiatorRun:
                 exc.hint = "is the target listening at %s and is this portal in its TPG?" % where
             raise
 
-    def wait_for_devices(self):
-        if self.runner.check_mode or not self.new_sessions:
+    def wait_for_devices(self, only=None):
+        wanted = only if only is not None else [k for k in self.new_sessions if k not in self.waited]
+        if self.runner.check_mode or not wanted:
             return
+        self.waited.extend(wanted)
         deadline = self.clock() + self.req.device_timeout
         while True:
             self.state = self.read(self.runner, db_root=self.req.db_root)
             waiting = []
-            for key in self.new_sessions:
+            for key in wanted:
                 session = self.state.session(*key)
                 if session is None or not any(d.get("name") for d in session.devices):
                     waiting.append(key)

@@ -141,6 +141,7 @@ reads:
   elements: list
 """
 
+import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -153,9 +154,15 @@ from ansible_collections.strata.storage.plugins.module_utils.core.runner import 
 from ansible_collections.strata.storage.plugins.module_utils.iscsi.multipath import CONFIG_SPEC, read_maps, render
 
 
-def _missing(maps, wanted):
+def _missing(maps, wanted, exists=os.path.exists):
+    """WWIDs without a map that has its paths and its /dev/mapper node yet."""
     by_wwid = {m["wwid"]: m for m in maps}
-    return [w for w in wanted if (by_wwid.get(w["wwid"]) or {}).get("active_paths", 0) < w["paths"]]
+    out = []
+    for want in wanted:
+        found = by_wwid.get(want["wwid"]) or {}
+        if found.get("active_paths", 0) < want["paths"] or not exists(found.get("device") or "/nonexistent"):
+            out.append(want)
+    return out
 
 
 def body(module, runner, sleep=time.sleep, clock=time.monotonic):
@@ -180,6 +187,9 @@ def body(module, runner, sleep=time.sleep, clock=time.monotonic):
             if not missing or clock() >= deadline:
                 break
             sleep(1)
+        if not missing:
+            # the maps are there: let udev finish their links before anyone opens them
+            runner.read(["udevadm", "settle", "--timeout=60"], what="waiting for udev")
         if missing:
             raise StrataError(
                 "multipath maps did not reach their paths within %ds: %s" % (params["wait_timeout"], ", ".join(

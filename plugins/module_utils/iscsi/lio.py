@@ -204,9 +204,50 @@ def state_to_capture(state):
     }
 
 
+_ORDER = {
+    "storage_objects": lambda so: (so.get("plugin", ""), so.get("name", "")),
+    "targets": lambda t: (t.get("fabric", ""), t.get("wwn", "")),
+    "tpgs": lambda t: t.get("tag", 0),
+    "luns": lambda lun: lun.get("index", 0),
+    "portals": lambda p: (p.get("ip_address", ""), p.get("port", 0)),
+    "node_acls": lambda a: a.get("node_wwn", ""),
+    "mapped_luns": lambda m: m.get("index", 0),
+    "alua_tpgs": lambda a: a.get("name", ""),
+    "fabric_modules": lambda f: f.get("name", ""),
+}
+
+
+def canonical(value):
+    """The tree with every list in a fixed order. rtslib lists objects in configfs directory
+    order, which changes when `targetctl restore` re-creates them (backstore indexes are given
+    out anew), so two dumps of the same configuration compare equal only in this form."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            item = canonical(item)
+            if key in _ORDER and isinstance(item, list):
+                item = sorted(item, key=_ORDER[key])
+            out[key] = item
+        return out
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
+
+
 def save_text(tree):
-    """The saveconfig.json content rtslib's RTSRoot.save_to_file() writes for this tree."""
-    return json.dumps(tree, sort_keys=True, indent=2) + "\n"
+    """The saveconfig.json content for this tree: what rtslib's RTSRoot.save_to_file() writes
+    (sorted keys, indent 2, a final newline), with the lists in canonical order."""
+    return json.dumps(canonical(tree), sort_keys=True, indent=2) + "\n"
+
+
+def saved_matches(text, tree):
+    """Whether a saved file holds this configuration (in any list order)."""
+    if text is None:
+        return False
+    try:
+        return canonical(json.loads(text)) == canonical(tree)
+    except ValueError:
+        return False
 
 
 def redacted(value):

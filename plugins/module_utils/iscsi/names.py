@@ -176,6 +176,58 @@ def parse_portal(text, what, default_port=DEFAULT_PORT, allow_any=False):
     return normalize_ip(host, allow_any, what), port
 
 
+_YES_NO = ("Yes", "No")
+# RFC 3720 section 12 (and LIO's iscsi_target_parameters.c, which enforces the same ranges)
+PARAMETER_RULES = {
+    "AuthMethod": ("list", ("CHAP", "None")),
+    "HeaderDigest": ("list", ("CRC32C", "None")),
+    "DataDigest": ("list", ("CRC32C", "None")),
+    "MaxConnections": ("range", (1, 65535)),
+    "ErrorRecoveryLevel": ("range", (0, 2)),
+    "DefaultTime2Wait": ("range", (0, 3600)),
+    "DefaultTime2Retain": ("range", (0, 3600)),
+    "MaxOutstandingR2T": ("range", (1, 65535)),
+    "FirstBurstLength": ("range", (512, 16777215)),
+    "MaxBurstLength": ("range", (512, 16777215)),
+    "MaxRecvDataSegmentLength": ("range", (512, 16777215)),
+    "MaxXmitDataSegmentLength": ("range", (512, 16777215)),
+    "InitialR2T": ("one", _YES_NO),
+    "ImmediateData": ("one", _YES_NO),
+    "DataPDUInOrder": ("one", _YES_NO),
+    "DataSequenceInOrder": ("one", _YES_NO),
+    "IFMarker": ("one", _YES_NO),
+    "OFMarker": ("one", _YES_NO),
+    "IFMarkInt": ("markint", None),
+    "OFMarkInt": ("markint", None),
+    "TargetAlias": ("text", 255),
+}
+
+
+def check_parameter(name, value, what):
+    """An iSCSI login parameter value as RFC 3720 allows it (LIO refuses the others)."""
+    kind, rule = PARAMETER_RULES.get(name, ("text", 255))
+    text = str(value)
+    bad = None
+    if kind == "list":
+        items = text.split(",")
+        if not all(item in rule for item in items) or len(set(items)) != len(items):
+            bad = "a comma-separated list of %s" % ", ".join(rule)
+    elif kind == "range":
+        if not text.isdigit() or not rule[0] <= int(text) <= rule[1]:
+            bad = "a number from %d to %d" % rule
+    elif kind == "one":
+        if text not in rule:
+            bad = " or ".join(rule)
+    elif kind == "markint":
+        if text != "Reject" and not re.match(r"^\d+(~\d+)?$", text):
+            bad = "Reject, a number or a range like 2048~8192"
+    elif len(text) > rule or "\n" in text:
+        bad = "one line of at most %d characters" % rule
+    if bad:
+        raise StrataError("%s: parameter %s=%s is not valid" % (what, name, text), hint="RFC 3720 allows %s" % bad)
+    return text
+
+
 def lio_wwid(unit_serial):
     """The SCSI WWID an initiator sees for a LIO LUN: NAA 6, LIO's OUI (001405), then the first
     25 hex digits of the backstore's T10 unit serial (target_core_spc.c

@@ -11,6 +11,7 @@ The glue the module's `body` calls, kept here so the module stays thin and the l
 from __future__ import annotations
 
 import os
+import socket
 import stat
 
 from ansible_collections.strata.storage.plugins.module_utils.core import devices
@@ -33,6 +34,19 @@ def stat_path(path):
         return out
     out.update(exists=True, is_file=stat.S_ISREG(st.st_mode), is_block=stat.S_ISBLK(st.st_mode), size=st.st_size)
     return out
+
+
+def is_local_address(ip):
+    """Whether the host has this address: a bind to port 0 without IP_FREEBIND (no listening)."""
+    bare = ip.strip("[]")
+    sock = socket.socket(socket.AF_INET6 if ":" in bare else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((bare, 0))
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
 
 
 def pv_owner_reader(runner):
@@ -111,7 +125,7 @@ def run_target(module, runner, executor=None, env=None, read=None):
     state = read(runner)
     if env is None:
         env = PlanEnv(inspect=devices.DeviceInspector(runner).inspect, device_key=devices.device_key,
-                      stat_path=stat_path, pv_owner=pv_owner_reader(runner))
+                      stat_path=stat_path, pv_owner=pv_owner_reader(runner), is_local=is_local_address)
     plan, projected, discovery = plan_target(req, state, env)
     executor = executor or LioExecutor(runner)
     ops = plan.actions
@@ -128,7 +142,7 @@ def run_target(module, runner, executor=None, env=None, read=None):
     saved = {"path": req.save_file, "changed": False}
     if req.save:
         text = lio.save_text(tree)
-        if _read_text(req.save_file) != text or _mode(req.save_file) != 0o600:
+        if not lio.saved_matches(_read_text(req.save_file), tree) or _mode(req.save_file) != 0o600:
             runner.execute(Action(description="save the LIO configuration to %s (0600; rtslib-fb-targetctl / "
                                               "target.service restores it at boot)" % req.save_file,
                                   path=req.save_file, content=text, mode=0o600),

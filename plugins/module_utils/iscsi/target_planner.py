@@ -250,6 +250,8 @@ def _tpg_req(item, allow_any):
         raise StrataError("%s: use the authentication option, not attributes.authentication" % what)
     _check_names("attribute", req.attributes, TPG_ATTRIBUTES, what)
     _check_names("parameter", req.parameters, TPG_PARAMETERS, what)
+    for name, value in req.parameters.items():
+        names.check_parameter(name, value, what)
     seen = set()
     for portal in item.get("portals") or []:
         ip = names.normalize_ip(portal["ip"], allow_any, "%s portal" % what)
@@ -327,6 +329,7 @@ class PlanEnv:
     device_key: object = None     # path -> key equal for every name of one device
     stat_path: object = None      # path -> {"exists", "is_file", "is_block", "size", "parent_dir"}
     pv_owner: object = None       # path -> VG name when the device is a PV of a VG, else None
+    is_local: object = None       # ip -> whether the host has that address (a warning otherwise)
 
 
 class _Planner:
@@ -603,6 +606,10 @@ class _Planner:
         if change:
             self._op(self.build, "tpg_attributes", "set attributes of %s (%s)" % (what, ", ".join(sorted(change))),
                      target=wwn, tag=tag, attributes=change)
+        merged = dict(TPG_PARAMETERS if current is None else have_params, **req.parameters)
+        if int(merged.get("FirstBurstLength", 0)) > int(merged.get("MaxBurstLength", 1 << 24)):
+            raise StrataError("%s: FirstBurstLength %s is larger than MaxBurstLength %s" % (
+                what, merged["FirstBurstLength"], merged["MaxBurstLength"]), hint="RFC 3720 12.14 forbids it")
         pchange = {k: v for k, v in sorted(req.parameters.items()) if current is None or norm_param(have_params.get(k)) != v}
         if pchange:
             self._op(self.build, "tpg_parameters", "set parameters of %s (%s)" % (what, ", ".join(sorted(pchange))),
@@ -620,6 +627,9 @@ class _Planner:
         listed = set()
         for ip, port, state in req.portals:
             listed.add((ip, port))
+            if state == "present" and self.env.is_local is not None and not self.env.is_local(ip):
+                self.warnings.append("%s: %s is not an address of this host; LIO listens on it anyway "
+                                     "(IP_FREEBIND) and serves logins once the address is up" % (what, ip))
             if state == "present" and (ip, port) not in have:
                 undo = LioOp(op="portal_delete", description="remove portal %s:%d of %s, which this run created" % (
                     ip, port, what), args={"target": wwn, "tag": tag, "ip": ip, "port": port})

@@ -101,6 +101,14 @@ options:
             V(manual) never. Left out, kept.
         type: str
         choices: [automatic, manual, onboot]
+      settings:
+        description:
+          - Other keys of the node records, for example C(node.session.timeo.replacement_timeout) or
+            C(node.conn[0].timeo.noop_out_interval) (faster path failure detection under multipath).
+            CHAP, startup and the record's identity have their own options and are refused here. A
+            session takes them at its next login (see O(relogin)).
+        type: dict
+        default: {}
       state:
         description:
           - V(logged_in) (discover if needed, log in on every portal), V(logged_out) (log out, keep the
@@ -114,7 +122,8 @@ options:
     default: false
   relogin:
     description:
-      - Log out and back in, one portal at a time, the sessions whose CHAP credentials this run changed.
+      - Log out and back in, one portal at a time, the sessions whose CHAP credentials (or O(targets[].settings))
+        this run changed.
         A session keeps the credentials of its login, so once the target has new ones, its next
         reconnect (a network blip, a target restart) fails until it logs in again. With multipath the
         other paths carry the I/O meanwhile; without it the disk is gone for a moment.

@@ -322,6 +322,7 @@ TARGET_SPEC = dict(
     discovery_chap=dict(type="dict", options=CHAP_SPEC),
     chap=dict(type="dict", options=CHAP_SPEC),
     startup=dict(type="str", choices=list(STARTUPS)),
+    settings=dict(type="dict", default={}),
     state=dict(type="str", default="logged_in", choices=["logged_in", "logged_out", "absent"]),
 )
 INITIATOR_SPEC = dict(
@@ -342,6 +343,7 @@ class TargetReq:
     discovery_chap: dict = None
     chap: dict = None
     startup: str = None
+    settings: dict = field(default_factory=dict)
     state: str = "logged_in"
 
 
@@ -380,6 +382,7 @@ def initiator_request_from_params(params):
             if item.get("discovery_portal") else portals[0]
         req.targets.append(TargetReq(
             name=name, portals=portals, discovery_portal=disc, state=item["state"], startup=item.get("startup"),
+            settings=check_settings(item.get("settings") or {}, what),
             chap=names.check_chap(item.get("chap"), what),
             discovery_chap=names.check_chap(item.get("discovery_chap"), "%s discovery" % what)))
     discovery_auth = {}
@@ -389,6 +392,33 @@ def initiator_request_from_params(params):
             if other != target.discovery_chap:
                 raise StrataError("discovery portal %s:%d is given two different discovery_chap settings" % target.discovery_portal)
     return req
+
+
+_SETTING_RE = re.compile(r"^node\.[A-Za-z0-9_.\[\]]+$")
+_OWNED = ("node.session.auth.", "node.startup", "node.conn[0].startup", "node.name", "node.tpgt",
+          "node.conn[0].address", "node.conn[0].port", "node.discovery_", "iface.")
+
+
+def check_settings(settings, what):
+    """Other node record keys (timeouts, queue depth...): plain `node.*` keys, values on one line;
+    CHAP, startup and the record's identity have their own options."""
+    out = {}
+    for key, value in settings.items():
+        if not _SETTING_RE.match(str(key)):
+            raise StrataError("%s: settings key %s is not a node record key (node.*)" % (what, key))
+        if any(str(key).startswith(prefix) for prefix in _OWNED):
+            raise StrataError("%s: settings cannot set %s" % (what, key),
+                              hint="CHAP goes in chap, startup in startup; the target, portal and iface "
+                                   "of a record are what discovery wrote")
+        text = ("Yes" if value else "No") if isinstance(value, bool) else str(value)
+        if not text or "\n" in text or " = " in text:
+            raise StrataError("%s: the value of %s must be one non-empty line" % (what, key))
+        out[str(key)] = text
+    return out
+
+
+def settings_updates(values, settings):
+    return {k: v for k, v in settings.items() if values.get(k) != v}
 
 
 def auth_updates(values, chap, keys, method_key):

@@ -193,23 +193,28 @@ class InitiatorRun:
                 path, text = (record.path, record.text) if record else self.predicted[key]
                 values = ini.parse_record(text)
                 updates = ini.auth_updates(values, target.chap, ini.NODE_AUTH_KEYS, ini.NODE_AUTHMETHOD)
+                updates.update(ini.settings_updates(values, target.settings))
+                session_keys = [k for k in updates]           # what a session takes at its login
                 updates.update(ini.startup_updates(values, target.startup))
                 if not updates:
                     continue
-                shown = sorted(set(k.split(".")[-1] for k in updates))
+                shown = sorted(set(k if k in target.settings else k.split(".")[-1] for k in updates))
                 self._execute(Action(description="set %s in the node record of %s at %s" % (
                     ", ".join(shown), target.name, _portal_arg(ip, port)), path=path,
                     content=ini.render_record(text, updates), mode=RECORD_MODE), writer=private_files.writer(0))
                 session = self.state.session(target.name, ip, port)
-                if session and any(k.startswith("node.session.auth") for k in updates):
+                if session and session_keys:
                     if self.req.relogin and target.state == "logged_in":
                         self.relogin.append((target.name, ip, port))
-                    else:
+                    elif any(k.startswith("node.session.auth") for k in session_keys):
                         self.warnings.append(
                             "%s at %s: the session keeps the CHAP credentials of its login; once the target has "
                             "the new ones, its next reconnect (a network blip, a target restart) fails until it "
                             "logs in again (relogin: true does that, one portal at a time)" % (
                                 target.name, _portal_arg(ip, port)))
+                    else:
+                        self.notes.append("%s at %s: the changed settings apply at the next login (relogin: true "
+                                          "logs in again now)" % (target.name, _portal_arg(ip, port)))
 
     def step_sessions(self):
         self.new_sessions = []
@@ -219,9 +224,9 @@ class InitiatorRun:
                 where = _portal_arg(ip, port)
                 if (target.name, ip, port) in self.relogin:
                     # one portal at a time: the other paths carry the I/O meanwhile
-                    self._execute(Action(description="log out of %s at %s to log in with the new CHAP credentials" % (
+                    self._execute(Action(description="log out of %s at %s to log in with the new record settings" % (
                         target.name, where), cmd=_node_cmd(target.name, ip, port, "--logout")))
-                    self._login(Action(description="log in to %s at %s with the new CHAP credentials" % (
+                    self._login(Action(description="log in to %s at %s with the new record settings" % (
                         target.name, where), cmd=_node_cmd(target.name, ip, port, "--login")), target, where)
                     self.new_sessions.append((target.name, ip, port))
                     self.wait_for_devices(only=[(target.name, ip, port)])

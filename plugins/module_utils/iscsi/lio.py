@@ -120,7 +120,8 @@ def parse_session_info(text):
 
 
 def parse_dynamic_sessions(text):
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+    """A TPG's `dynamic_sessions` file: one initiator name a line (the kernel ends it with a NUL)."""
+    return [line.strip() for line in (text or "").replace("\x00", "\n").splitlines() if line.strip()]
 
 
 def _read(path):

@@ -63,7 +63,7 @@ def _block(name, entries, depth, what):
     lines = ["%s%s {" % (pad, name)]
     for key, value in entries:
         if isinstance(value, dict):
-            lines += _block(key, sorted(value.items()), depth + 1, what)
+            lines += _block(key, list(value.items()), depth + 1, what)    # as given: wwid before alias
         else:
             lines.append("%s\t%s %s" % (pad, key, _value(key, value, what)))
     lines.append("%s}" % pad)

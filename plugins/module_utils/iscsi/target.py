@@ -196,6 +196,7 @@ def fail(module, runner, exc):
     """fail_json for a StrataError of this call, with the undo it ran (`rolled_back`)."""
     kwargs = exc.fail_kwargs()
     kwargs["actions"] = runner.actions
+    kwargs["reads"] = runner.reads
     if getattr(exc, "rolled_back", None):
         kwargs["rolled_back"] = exc.rolled_back
     module.fail_json(**kwargs)

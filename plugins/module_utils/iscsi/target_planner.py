@@ -24,6 +24,7 @@ from ansible_collections.strata.storage.plugins.module_utils.core import sizes
 from ansible_collections.strata.storage.plugins.module_utils.core.devices import guard_blank
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
+from ansible_collections.strata.storage.plugins.module_utils.core.text import with_article
 from ansible_collections.strata.storage.plugins.module_utils.iscsi import lio, names
 from ansible_collections.strata.storage.plugins.module_utils.iscsi.lio_defaults import (
     ACL_ATTRIBUTES, BACKSTORE_ATTRIBUTES, SECURE_TPG_ATTRIBUTES, TPG_ATTRIBUTES, TPG_PARAMETERS,
@@ -448,7 +449,7 @@ class _Planner:
                     self._plan_backstore_removal(backstore, current)
                 continue
             if other and not current:
-                raise StrataError("%s: a %s backstore of that name exists already" % (what, other[0]["plugin"]),
+                raise StrataError("%s: %s backstore of that name exists already" % (what, with_article(other[0]["plugin"])),
                                   hint="use another name; nothing was changed")
             if current:
                 self._reconcile_backstore(backstore, current, what)

@@ -22,6 +22,9 @@ STRATA_DEP_COLLECTIONS="${STRATA_CACHE}/deps"
 
 # The two cores we test on: name -> Python minor version.
 STRATA_CORES=(core219 corelatest)
+# Other venvs: "galaxy" holds galaxy-importer and antsibull-docs (their pins clash with the
+# tools venv's; see tests/requirements/galaxy.txt).
+STRATA_AUX_VENVS=(galaxy)
 # The venv that also holds ansible-lint, molecule and antsibull-changelog.
 STRATA_TOOLS_VENV=core219
 
@@ -29,6 +32,7 @@ strata_python_version() {
     case "$1" in
         core219) echo 3.11 ;;
         corelatest) echo 3.12 ;;
+        galaxy) echo 3.11 ;;
         *) echo "unknown venv: $1" >&2; return 1 ;;
     esac
 }
@@ -72,4 +76,66 @@ strata_activate() {
     export PATH="${venv}/bin:${STRATA_PYBIN}:${PATH}"
     export ANSIBLE_COLLECTIONS_PATH="${STRATA_LIVE_COLLECTIONS}:${STRATA_DEP_COLLECTIONS}"
     unset PYTHONHOME
+}
+
+# ---------------------------------------------------------------------------------------
+# apt/dpkg locks. On a fresh machine apt often runs on its own for minutes (cloud-init,
+# unattended-upgrades), and apt-get then fails at once on its lock. strata_wait_apt_lock waits
+# for the locks to be free, at most STRATA_APT_LOCK_TIMEOUT seconds (default 600), and says
+# what it waits for. The lock files (space-separated) can be replaced with
+# STRATA_APT_LOCK_FILES (the tests do, so that they never hold the machine's real lock).
+STRATA_APT_LOCK_FILES_DEFAULT="/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock"
+
+# PIDs holding a lock on one of the lock files: fcntl locks (as apt and dpkg take them) and
+# flock locks alike, read from /proc/locks (no need to open, let alone take, the lock).
+# An open-file-description lock has no owning process: it shows as -1.
+strata_apt_lock_holders() {
+    local f dev keys=()
+    for f in ${STRATA_APT_LOCK_FILES:-$STRATA_APT_LOCK_FILES_DEFAULT}; do
+        [ -e "$f" ] || continue
+        dev="$(stat -L -c %d "$f")" || continue
+        # /proc/locks names the file as MAJOR:MINOR:INODE (hex, hex, decimal)
+        keys+=("$(printf '%02x:%02x:%s' $(( (dev >> 8) & 0xfff )) \
+            $(( (dev & 0xff) | ((dev >> 12) & 0xfff00) )) "$(stat -L -c %i "$f")")")
+    done
+    [ "${#keys[@]}" -gt 0 ] && [ -r /proc/locks ] || return 0
+    # "1: POSIX ADVISORY WRITE <pid> <maj:min:ino> 0 EOF"; a waiter's line has "->" in field 2
+    awk -v keys="${keys[*]}" '
+        BEGIN { n = split(keys, k, " "); for (i = 1; i <= n; i++) want[k[i]] = 1 }
+        $2 != "->" && ($6 in want) { print $5 }' /proc/locks | sort -u
+}
+
+strata_describe_pids() {
+    local pid what out=""
+    for pid in "$@"; do
+        if [ "$pid" = -1 ]; then
+            what="an open-file-description lock"
+        else
+            what="pid ${pid} ($(tr '\0\n' '  ' < "/proc/${pid}/cmdline" 2>/dev/null | cut -c1-80 | sed 's/ $//'))"
+        fi
+        out="${out:+${out}, }${what}"
+    done
+    echo "$out"
+}
+
+# strata_wait_apt_lock [TIMEOUT_S]: 0 once no lock is held, 1 (with a message) after TIMEOUT_S.
+strata_wait_apt_lock() {
+    local timeout="${1:-${STRATA_APT_LOCK_TIMEOUT:-600}}" start=$SECONDS said=-1 holders
+    while holders="$(strata_apt_lock_holders)"; [ -n "$holders" ]; do
+        # shellcheck disable=SC2086  # one PID per word
+        if [ $((SECONDS - start)) -ge "$timeout" ]; then
+            echo "apt/dpkg lock still held after ${timeout} s by $(strata_describe_pids $holders);" \
+                "giving up (STRATA_APT_LOCK_TIMEOUT=<seconds> waits longer)" >&2
+            return 1
+        fi
+        if [ "$said" -lt 0 ] || [ $((SECONDS - said)) -ge 30 ]; then
+            # shellcheck disable=SC2086
+            echo "waiting for the apt/dpkg lock, held by $(strata_describe_pids $holders)" \
+                "($((SECONDS - start)) s so far, at most ${timeout} s)" >&2
+            said=$SECONDS
+        fi
+        sleep 1
+    done
+    [ "$said" -lt 0 ] || echo "apt/dpkg lock free after $((SECONDS - start)) s" >&2
+    return 0
 }

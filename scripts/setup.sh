@@ -11,6 +11,7 @@
 #   venv/core219     Python 3.11 + ansible-core 2.19.x + ansible-lint, molecule,
 #                    antsibull-changelog, pytest (the tools venv)
 #   venv/corelatest  Python 3.12 + newest ansible-core + pytest
+#   venv/galaxy      Python 3.11 + galaxy-importer, antsibull-docs (Galaxy's own checks)
 #   pybin/           python3.X -> real interpreters (no pyenv shims), for ansible-test
 #   live/ansible_collections/strata/storage -> the repo (symlink; for ansible-* tools)
 #   deps/ansible_collections/...   collections listed in tests/requirements/collections.txt
@@ -54,9 +55,17 @@ install_apt_packages() {
     fi
     log "apt-get install ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; then
-        apt-get update -q >/dev/null
-        apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    # Another apt may be at work (a fresh machine's cloud-init or unattended-upgrades): wait
+    # for its locks (bounded, see strata_wait_apt_lock), and let apt-get itself wait for the
+    # dpkg lock too, in case another apt takes it between our check and apt-get's.
+    local timeout="${STRATA_APT_LOCK_TIMEOUT:-600}"
+    local wait_opt=(-o "DPkg::Lock::Timeout=${timeout}")
+    strata_wait_apt_lock "$timeout"
+    if ! apt-get "${wait_opt[@]}" install -y -q --no-install-recommends "${missing[@]}" >/dev/null; then
+        strata_wait_apt_lock "$timeout"
+        apt-get "${wait_opt[@]}" update -q >/dev/null
+        strata_wait_apt_lock "$timeout"
+        apt-get "${wait_opt[@]}" install -y -q --no-install-recommends "${missing[@]}" >/dev/null
     fi
 }
 
@@ -170,14 +179,31 @@ install_get_pip_standin() {
     done
 }
 
+# The tools venv sees the dependency collections through sys.path (a .pth file), the way
+# ansible-core finds collections that the PyPI `ansible` package installs into site-packages:
+# so `ansible-lint` (and every ansible-* tool) finds ansible.posix without
+# ANSIBLE_COLLECTIONS_PATH, exactly as on a user's machine with `pip install ansible`. (Any
+# ANSIBLE_*_PATH variable would make ansible-lint install the collection under ~/.ansible,
+# see .ansible-lint.)
+link_dep_collections() {
+    local site
+    site="$("$(strata_venv "$STRATA_TOOLS_VENV")/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    if [ -d "${STRATA_DEP_COLLECTIONS}/ansible_collections" ]; then
+        echo "${STRATA_DEP_COLLECTIONS}" > "${site}/strata-deps.pth"
+    else
+        rm -f "${site}/strata-deps.pth"
+    fi
+}
+
 main() {
     local t0=$SECONDS name
     install_apt_packages
-    for name in "${STRATA_CORES[@]}"; do
+    for name in "${STRATA_CORES[@]}" "${STRATA_AUX_VENVS[@]}"; do
         build_venv "$name"
     done
     make_trees
     install_dep_collections
+    link_dep_collections
     install_get_pip_standin
     log "ready in $((SECONDS - t0)) s ($(for name in "${STRATA_CORES[@]}"; do
         printf '%s: ansible-core %s  ' "$name" "$("$(strata_venv "$name")/bin/python" -c \

@@ -2,7 +2,8 @@
 # The test command: every check this collection has, cheap ones first, with the wall time
 # of each stage and a summary table at the end. Exit status is non-zero if any stage failed.
 #
-#   scripts/test.sh                 everything (static stages, unit tests, then the VM suite)
+#   scripts/test.sh                 everything: the static stages, and the VM suite alongside
+#                                   them in the background (STRATA_SERIAL=1: after them)
 #   scripts/test.sh --quick         unit tests + static checks, no VM
 #   scripts/test.sh --vm-only       only the VM suite (molecule test --all)
 #   scripts/test.sh --stage NAME    only the named stage(s); repeatable or comma-separated;
@@ -17,6 +18,13 @@
 #   units-<core>         ansible-test units --venv (tests/unit), zero tests is a failure
 #   lint                 ansible-lint, production profile (.ansible-lint)
 #   sanity-<core>        ansible-test sanity --venv, every target Python that is installed
+#   antsibull-docs       antsibull-docs lint-collection-docs --plugin-docs (docs markup, O()/M()
+#                        references, role argument_specs)
+#   galaxy-importer      galaxy-importer on the built tarball, as Galaxy imports it (flake8 on
+#                        every plugin file, ansible-doc, metadata; tests/galaxy-importer.cfg)
+#   install              pytest tests/install: ansible-builder create + introspect, bindep
+#                        profiles, the README's install ways offline, AWX project sync and
+#                        set_stats, the apt lock waits
 #   k8s                  pytest tests/k8s: the k8s modules, playbooks and role through
 #                        ansible-playbook against the Kubernetes API stand-in (no VM); the
 #                        real-cluster tests run when KUBECONFIG is set, else they are skipped
@@ -33,8 +41,10 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 ALL_STAGES=(changelog doc-core219 doc-corelatest units-core219 units-corelatest lint
+            antsibull-docs galaxy-importer install
             sanity-core219 sanity-corelatest k8s vm)
 STATIC_STAGES=(changelog doc-core219 doc-corelatest units-core219 units-corelatest lint
+               antsibull-docs galaxy-importer install
                sanity-core219 sanity-corelatest k8s)
 
 usage() { sed -n '2,/^# Full logs/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -239,6 +249,10 @@ stage_sanity() {
 stage_lint() {
     local rc=0 files
     strata_activate "$STRATA_TOOLS_VENV"
+    # Exactly the documented command, in the environment a user has: no ANSIBLE_*_PATH.
+    # ansible-lint installs this checkout into .ansible/collections/ itself (.ansible-lint says
+    # why); ansible.posix comes from the tools venv (scripts/setup.sh: link_dep_collections).
+    unset ANSIBLE_COLLECTIONS_PATH ANSIBLE_ROLES_PATH ANSIBLE_LIBRARY ANSIBLE_HOME
     cd "$STRATA_ROOT" || return 1
     run_logged "$STAGE_LOG" ansible-lint --profile production || rc=1
     files="$(strip_ansi "$STAGE_LOG" | grep -o -E 'in [0-9]+ files processed' | grep -o -E '[0-9]+' | tail -n 1)"
@@ -249,6 +263,66 @@ stage_lint() {
     fi
     return "$rc"
 }
+
+# --- what Galaxy, the docsite and users' installs see (each stage self-contained) ---------
+stage_antsibull_docs() {
+    local rc=0 errors
+    strata_activate galaxy
+    # antsibull-docs finds the collection by its path .../ansible_collections/strata/storage
+    # (the live tree) and reads every plugin's and role's docs through ansible-doc
+    cd "${STRATA_LIVE_COLLECTIONS}/ansible_collections/strata/storage" || return 1
+    run_logged "$STAGE_LOG" antsibull-docs lint-collection-docs --plugin-docs . || rc=1
+    # one line per problem: "<file>:<line>:<col>: <what>"
+    errors="$(grep -c -E '^[^ $].*:[0-9]+:[0-9]+: ' "$STAGE_LOG")"
+    STAGE_DETAIL="$(find plugins/modules plugins/filter -maxdepth 1 -name '*.py' ! -name '__init__.py' | wc -l) plugins, $(find roles -path '*/meta/argument_specs.yml' | wc -l) roles, ${errors} problems"
+    [ "$errors" -eq 0 ] || rc=1
+    return "$rc"
+}
+
+stage_galaxy_importer() {
+    local rc=0 work tarball warnings linted
+    strata_activate galaxy
+    unset ANSIBLE_COLLECTIONS_PATH  # Galaxy imports the bare tarball
+    work="${STRATA_CACHE}/galaxy-importer"
+    rm -rf "$work" && mkdir -p "$work"
+    cd "$STRATA_ROOT" || return 1
+    run_logged "$STAGE_LOG" ansible-galaxy collection build --output-path "$work" . || return 1
+    tarball="$(ls "$work"/strata-storage-*.tar.gz)"
+    # it writes importer_result.json into the current directory
+    cd "$work" || return 1
+    GALAXY_IMPORTER_CONFIG="${STRATA_ROOT}/tests/galaxy-importer.cfg" \
+        run_logged "$STAGE_LOG" python -m galaxy_importer.main "$tarball" || rc=1
+    # galaxy-importer exits 0 with warnings (Galaxy shows them on the import page): any fails
+    warnings="$(grep -c -E '^(WARNING|ERROR)' "$STAGE_LOG")"
+    linted="$(grep -c -E '^Linting .* via flake8' "$STAGE_LOG")"
+    grep -q '^Importer processing completed successfully' "$STAGE_LOG" || rc=1
+    STAGE_DETAIL="${linted} plugins through flake8, ${warnings} warnings"
+    [ "$warnings" -eq 0 ] || rc=1
+    return "$rc"
+}
+
+stage_install() {
+    local rc=0 summary passed failed skipped
+    strata_activate "$STRATA_TOOLS_VENV"
+    cd "$STRATA_ROOT" || return 1
+    run_logged "$STAGE_LOG" python -m pytest -p no:cacheprovider -q -rs -n 2 tests/install || rc=1
+    summary="$(strip_ansi "$STAGE_LOG" | grep -E '^(=+ )?[0-9]+ (passed|failed|skipped|errors?).* in [0-9.]+s' | tail -n 1)"
+    passed="$(grep -o -E '[0-9]+ passed' <<< "$summary" | grep -o -E '[0-9]+')"
+    failed="$(grep -o -E '[0-9]+ (failed|error|errors)' <<< "$summary" | awk '{s += $1} END {print s + 0}')"
+    skipped="$(grep -o -E '[0-9]+ skipped' <<< "$summary" | grep -o -E '[0-9]+')"
+    STAGE_DETAIL="${passed:-0} passed, ${failed} failed, ${skipped:-0} skipped"
+    if [ "${passed:-0}" -eq 0 ]; then
+        echo "ERROR: ${STAGE_NAME}: zero tests passed"
+        rc=1
+    fi
+    # the tests skip only when a tool scripts/setup.sh installs is missing: not here
+    if [ "${skipped:-0}" -ne 0 ]; then
+        echo "ERROR: ${STAGE_NAME}: ${skipped} tests skipped (see the reasons above)"
+        rc=1
+    fi
+    return "$rc"
+}
+# ---------------------------------------------------------------------------------------
 
 stage_k8s() {
     local rc=0 passed failed skipped
@@ -401,19 +475,71 @@ run_stage() {
     RESULTS+=("${name}|${status}|$(elapsed "$t0" "$t1")|$(elapsed "$c0" "$c1")|${STAGE_DETAIL}")
 }
 
+# ---------------------------------------------------------------------------------------
+# The vm stage alongside the static stages. A TCG guest mostly keeps one host core busy
+# (LVM, mdadm or Python in the guest are single-threaded), so on a 2-core machine the static
+# stages fit into the other core instead of adding their own wall time. The vm stage runs as
+# a child `scripts/test.sh --stage vm` in its own process group (its log:
+# .cache/logs/vm-job.log, printed when it ends); STRATA_SERIAL=1 runs it after the others.
+VM_JOB_PID=""
+VM_JOB_LOG="${LOG_DIR}/vm-job.log"
+parallel_vm() {
+    [ "${STRATA_SERIAL:-0}" != 1 ] && [ -z "${STRATA_VM_JOB:-}" ] && selected vm \
+        && { [ "${#SELECT[@]}" -gt 1 ] || [ "${SELECT[0]}" != vm ]; }
+}
+
+start_vm_job() {
+    echo "[test] the vm stage runs in the background alongside the static stages (log: ${VM_JOB_LOG#"${STRATA_ROOT}"/})"
+    # shellcheck disable=SC2016  # the inner script takes its values as arguments
+    setsid env STRATA_VM_JOB=1 STRATA_SKIP_SETUP=1 STRATA_PREBUILD_VM=0 \
+        bash -c 'cd "$1" && exec scripts/test.sh --stage vm' _ "$STRATA_ROOT" > "$VM_JOB_LOG" 2>&1 < /dev/null &
+    VM_JOB_PID=$!
+}
+
+stop_vm_job() {
+    if [ -n "$VM_JOB_PID" ] && kill -0 "$VM_JOB_PID" 2>/dev/null; then
+        echo "[test] stopping the background vm stage (process group ${VM_JOB_PID})"
+        kill -TERM -- "-${VM_JOB_PID}" 2>/dev/null
+    fi
+}
+
+# Wait for the background vm stage, show its output, take its row into the table.
+finish_vm_job() {
+    local rc row
+    [ -n "$VM_JOB_PID" ] || return 0
+    printf '\n======== [vm] running in the background since the start; waiting (%s) ========\n' "$(date -u +%H:%M:%S)"
+    wait "$VM_JOB_PID"
+    rc=$?
+    show < "$VM_JOB_LOG" | grep -v -E '^(STAGE|-{18}|TOTAL|setup|vm +(PASS|FAIL)) '
+    row="$(strip_ansi "$VM_JOB_LOG" | grep -E '^vm +(PASS|FAIL) ' | tail -n 1)"
+    if [ -z "$row" ]; then
+        row="vm FAIL 0.0 0.0 no result from the background vm stage (rc ${rc})"
+    fi
+    read -r n st w c d <<< "$row"
+    RESULTS+=("${n}|${st}|${w}|${c}|${d} (in the background)")
+    if [ "$st" != PASS ] || [ "$rc" -ne 0 ]; then
+        ANY_FAILED=1
+    fi
+}
+
 T_START="$(now)"
 times > "$CPU_FILE"; C_START="$(cpu)"
 t0="$(now)"
-echo "[test] scripts/setup.sh"
-if ! "${STRATA_ROOT}/scripts/setup.sh"; then
-    echo "[test] FATAL: scripts/setup.sh failed" >&2
-    exit 1
+if [ -n "${STRATA_SKIP_SETUP:-}" ]; then
+    echo "[test] setup skipped (STRATA_SKIP_SETUP: the parent scripts/test.sh ran it)"
+else
+    echo "[test] scripts/setup.sh"
+    if ! "${STRATA_ROOT}/scripts/setup.sh"; then
+        echo "[test] FATAL: scripts/setup.sh failed" >&2
+        exit 1
+    fi
+    times > "$CPU_FILE"
+    RESULTS+=("setup|PASS|$(elapsed "$t0" "$(now)")|$(elapsed "$C_START" "$(cpu)")|venvs, collection trees")
 fi
-times > "$CPU_FILE"
-RESULTS+=("setup|PASS|$(elapsed "$t0" "$(now)")|$(elapsed "$C_START" "$(cpu)")|venvs, collection trees")
 
-trap 'stop_vm_build; exit 130' INT TERM
+trap 'stop_vm_build; stop_vm_job; exit 130' INT TERM
 selected vm && start_vm_build
+parallel_vm && start_vm_job
 
 run_stage changelog stage_changelog
 run_stage doc-core219 stage_doc core219
@@ -421,10 +547,20 @@ run_stage doc-corelatest stage_doc corelatest
 run_stage units-core219 stage_units core219
 run_stage units-corelatest stage_units corelatest
 run_stage lint stage_lint
+run_stage antsibull-docs stage_antsibull_docs
+run_stage galaxy-importer stage_galaxy_importer
+run_stage install stage_install
 run_stage sanity-core219 stage_sanity core219
 run_stage sanity-corelatest stage_sanity corelatest
 run_stage k8s stage_k8s
-run_stage vm stage_vm
+if [ -n "$VM_JOB_PID" ]; then
+    if [ "$FAIL_FAST" -eq 1 ] && [ "$ANY_FAILED" -eq 1 ]; then
+        stop_vm_job
+    fi
+    finish_vm_job
+else
+    run_stage vm stage_vm
+fi
 
 stop_vm_build
 

@@ -56,6 +56,7 @@ options:
     default: 500
 extends_documentation_fragment:
   - strata.storage.k8s_auth
+  - strata.storage.action_groups.k8s
 attributes:
   check_mode:
     support: full

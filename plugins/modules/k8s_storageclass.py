@@ -119,6 +119,7 @@ options:
 extends_documentation_fragment:
   - strata.storage.k8s_auth
   - strata.storage.attributes
+  - strata.storage.action_groups.k8s
 attributes:
   platform:
     platforms: posix

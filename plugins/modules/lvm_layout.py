@@ -183,6 +183,7 @@ options:
 extends_documentation_fragment:
   - strata.storage.device_guard
   - strata.storage.attributes
+  - strata.storage.action_groups.lvm
 notes:
   - Check mode plans every step against a predicted state (on blank disks the volume group
     does not exist yet); the prediction only decides refusals, never what a real run does.

@@ -160,6 +160,7 @@ options:
         default: false
 extends_documentation_fragment:
   - strata.storage.attributes
+  - strata.storage.action_groups.lvm
 notes:
   - Sizes accept K, M, G, T (powers of 1024) and KB, MB, GB, TB (powers of 1000); a number
     without a unit is refused.

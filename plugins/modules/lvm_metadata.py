@@ -60,6 +60,7 @@ options:
     default: true
 extends_documentation_fragment:
   - strata.storage.attributes
+  - strata.storage.action_groups.lvm
 notes:
   - Restoring metadata does not restore data; it brings back LVs whose extents were not reused since.
   - A VG whose PVs were wiped needs C(pvcreate --uuid ... --restorefile) first; see the runbook in docs.

@@ -59,6 +59,7 @@ options:
     default: false
 extends_documentation_fragment:
   - strata.storage.attributes
+  - strata.storage.action_groups.lvm
 notes:
   - A foreground move returns when C(pvmove) ends; RV(progress) is the list of lines it printed.
     Ansible's C(async) keeps a long move from hitting connection timeouts.

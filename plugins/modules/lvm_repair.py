@@ -46,6 +46,7 @@ options:
 extends_documentation_fragment:
   - strata.storage.device_guard
   - strata.storage.attributes
+  - strata.storage.action_groups.lvm
 seealso:
   - module: strata.storage.lvm_pv
   - module: strata.storage.lvm_vg

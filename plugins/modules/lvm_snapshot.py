@@ -80,6 +80,7 @@ options:
         type: str
 extends_documentation_fragment:
   - strata.storage.attributes
+  - strata.storage.action_groups.lvm
 notes:
   - Snapshots are not backups. A classic snapshot becomes invalid when its store fills up; watch
     RV(snapshot.fill_percent).

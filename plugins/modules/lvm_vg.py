@@ -76,6 +76,7 @@ options:
 extends_documentation_fragment:
   - strata.storage.device_guard
   - strata.storage.attributes
+  - strata.storage.action_groups.lvm
 notes:
   - Sizes accept K, M, G, T (powers of 1024) and KB, MB, GB, TB (powers of 1000); a number
     without a unit is refused.

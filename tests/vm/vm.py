@@ -333,11 +333,93 @@ def ensure_host_tools(tools):
                       % (missing, " ".join(missing)))
     log("installing host packages: %s" % " ".join(missing))
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    install = ["apt-get", "install", "-y", "--no-install-recommends"] + missing
+    # apt-get also waits for the dpkg lock itself, should another apt take it after our check
+    apt = ["apt-get", "-o", "DPkg::Lock::Timeout=%d" % apt_lock_timeout()]
+    install = apt + ["install", "-y", "--no-install-recommends"] + missing
+    wait_apt_lock()
     if run(install, check=False, env=env).returncode != 0:
         # a fresh machine may have no (or stale) package lists
-        run(["apt-get", "update"], env=env)
+        wait_apt_lock()
+        run(apt + ["update"], env=env)
+        wait_apt_lock()
         run(install, env=env)
+
+
+# On a fresh machine apt often runs on its own for minutes (cloud-init, unattended-upgrades)
+# and apt-get fails at once on its lock: wait for the locks first, bounded, and say so (the
+# same rules as strata_wait_apt_lock in scripts/env.sh). STRATA_APT_LOCK_FILES replaces the
+# list of lock files (space-separated; the tests use their own files).
+APT_LOCK_FILES = ("/var/lib/dpkg/lock-frontend", "/var/lib/dpkg/lock", "/var/lib/apt/lists/lock",
+                  "/var/cache/apt/archives/lock")
+
+
+def apt_lock_timeout():
+    return int(os.environ.get("STRATA_APT_LOCK_TIMEOUT") or 600)
+
+
+def apt_lock_holders(files=None):
+    """PIDs (as strings; -1: an open-file-description lock) that hold a lock, fcntl (as apt and
+    dpkg take it) or flock, on one of the apt/dpkg lock files, read from /proc/locks."""
+    if files is None:
+        files = os.environ.get("STRATA_APT_LOCK_FILES", "").split() or APT_LOCK_FILES
+    keys = set()
+    for path in files:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        keys.add("%02x:%02x:%d" % (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino))
+    if not keys:
+        return []
+    try:
+        with open("/proc/locks") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return []
+    holders = set()
+    for line in lines:
+        # "1: POSIX  ADVISORY  WRITE 4242 fe:00:1574 0 EOF"; a waiter's line has "->" in field 2
+        fields = line.split()
+        if len(fields) >= 6 and fields[1] != "->" and fields[5] in keys:
+            holders.add(fields[4])
+    return sorted(holders)
+
+
+def describe_pids(pids):
+    out = []
+    for pid in pids:
+        if pid == "-1":
+            out.append("an open-file-description lock")
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as fh:
+                cmd = fh.read().replace(b"\0", b" ").replace(b"\n", b" ").decode(errors="replace").strip()
+        except OSError:
+            cmd = "?"
+        out.append("pid %s (%s)" % (pid, cmd[:80]))
+    return ", ".join(out)
+
+
+def wait_apt_lock(timeout=None, files=None, poll=1.0):
+    """Return once no apt/dpkg lock is held; VMError after `timeout` seconds."""
+    timeout = apt_lock_timeout() if timeout is None else timeout
+    start = time.monotonic()
+    said = None
+    while True:
+        holders = apt_lock_holders(files)
+        waited = time.monotonic() - start
+        if not holders:
+            if said is not None:
+                log("apt/dpkg lock free after %d s" % waited)
+            return
+        if waited >= timeout:
+            raise VMError("apt/dpkg lock still held after %d s by %s; giving up "
+                          "(STRATA_APT_LOCK_TIMEOUT=<seconds> waits longer)" % (timeout, describe_pids(holders)))
+        if said is None or time.monotonic() - said >= 30:
+            log("waiting for the apt/dpkg lock, held by %s (%d s so far, at most %d s)"
+                % (describe_pids(holders), waited, timeout))
+            said = time.monotonic()
+        time.sleep(poll)
 
 
 def pid_alive(pid):

@@ -259,8 +259,8 @@ def mkfs_action(fstype, device, label=None, options=None, forced=False, size=Non
     if label:
         cmd += ["-L", label]
     cmd += list(options or []) + [device]
-    return Action("create %s filesystem%s on %s" % (with_article(fstype), " labelled %s" % label if label else "",
-                                                  device), cmd,
+    labelled = " labelled %s" % label if label else ""
+    return Action("create %s filesystem%s on %s" % (with_article(fstype), labelled, device), cmd,
                   mkfs=MkfsCheck(fstype, device, size, label, list(options or [])))
 
 
@@ -270,10 +270,10 @@ def mkfs_dry_run_cmd(check, target):
     size as an argument). Neither writes a filesystem: `mkfs.xfs -N`, `mke2fs -n`."""
     label = ["-L", check.label] if check.label else []
     if check.fstype == "xfs":
-        return (["mkfs.xfs", "-N"] + label + list(check.options)
-                + ["-d", "file,name=%s,size=%d" % (target, check.size)])
-    return (["mkfs.%s" % check.fstype, "-n", "-F"] + label + list(check.options)
-            + ["/dev/null", "%dk" % (check.size // 1024)])
+        data = ["-d", "file,name=%s,size=%d" % (target, check.size)]
+        return ["mkfs.xfs", "-N"] + label + list(check.options) + data
+    size = ["/dev/null", "%dk" % (check.size // 1024)]
+    return ["mkfs.%s" % check.fstype, "-n", "-F"] + label + list(check.options) + size
 
 
 def _tool_complaint(text):

@@ -986,9 +986,10 @@ class Executor:
             if time.time() >= deadline:
                 meta = obj.get("metadata") or {}
                 why = ""
-                if meta.get("finalizers") or (obj.get("spec") or {}).get("finalizers"):
-                    why = " (finalizers: %s)" % ", ".join((meta.get("finalizers") or []) +
-                                                          ((obj.get("spec") or {}).get("finalizers") or []))
+                finalizers = list(meta.get("finalizers") or [])
+                finalizers.extend((obj.get("spec") or {}).get("finalizers") or [])
+                if finalizers:
+                    why = " (finalizers: %s)" % ", ".join(finalizers)
                 conditions = [c.get("message") for c in (obj.get("status") or {}).get("conditions") or []
                               if c.get("status") == "True" and c.get("message")]
                 if conditions:

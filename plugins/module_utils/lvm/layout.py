@@ -277,8 +277,8 @@ def check_safe_mode(req, actions):
         return
     risky = [a for a in actions if a.cmd and (a.cmd[0] in DESTRUCTIVE or (
         a.cmd[0] == "lvconvert" and ("--merge" in a.cmd or "--repair" in a.cmd)))]
-    mkfs_forced = [a for a in actions if a.cmd and a.cmd[0].startswith("mkfs") and
-                   any(flag in a.cmd for flag in ("-f", "-F"))]
+    mkfs_forced = [a for a in actions
+                   if a.cmd and a.cmd[0].startswith("mkfs") and any(flag in a.cmd for flag in ("-f", "-F"))]
     risky += mkfs_forced
     if risky:
         raise StrataError(

@@ -136,8 +136,8 @@ def add_lv(state, vg_name, name, size, segtype="linear", stripes=1, data_stripes
         vg.lv_count += 1
         if allocates and segtype != "thin":
             factor = allocation_factor(segtype, stripes, data_stripes, mirrors)
-            allocate(state, vg_name, int(_extents(size, extent) * factor)
-                     + raid_meta_extents(segtype, stripes, data_stripes, mirrors),
+            meta = raid_meta_extents(segtype, stripes, data_stripes, mirrors)
+            allocate(state, vg_name, int(_extents(size, extent) * factor) + meta,
                      images=images_of(segtype, stripes, data_stripes, mirrors))
     return lv
 

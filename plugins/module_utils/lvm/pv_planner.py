@@ -77,8 +77,10 @@ def parse_pvmove_progress(text):
 
 def pvmove_lvs(state, vg_name=None):
     """The temporary pvmove LVs (an interrupted or background move)."""
-    return [lv for lv in state.lvs if lv.name.startswith("pvmove") and (vg_name is None or lv.vg_name == vg_name)
-            and (lv.segtype == "mirror" or "pvmove" in lv.role or lv.attr.startswith("p"))]
+    def is_move(lv):
+        return lv.segtype == "mirror" or "pvmove" in lv.role or lv.attr.startswith("p")
+
+    return [lv for lv in state.lvs if lv.name.startswith("pvmove") and (vg_name is None or lv.vg_name == vg_name) and is_move(lv)]
 
 
 def move_in_progress(state, pv):

@@ -430,9 +430,9 @@ def _plan_mount(req, lv, after, mounts, facts, plan):
                         ["lvchange", "--activate", "y"] + (["--ignoreactivationskip"] if thin else []) + [full]))
         after["active"] = True
     plan.add(Action("create mount point %s" % req.mount_path, ["mkdir", "-p", req.mount_path]))
+    fstype_args = ["-t", fstype] if fstype else []
     plan.add(Action("mount snapshot %s read-only on %s (not in fstab)" % (full, req.mount_path),
-                    ["mount"] + (["-t", fstype] if fstype else []) +
-                    ["-o", mount_options(fstype, req.mount_options), path, req.mount_path]))
+                    ["mount"] + fstype_args + ["-o", mount_options(fstype, req.mount_options), path, req.mount_path]))
 
 
 def facts_paths(req, state):

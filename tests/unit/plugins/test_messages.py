@@ -44,7 +44,7 @@ def test_no_unformatted_double_percent(path):
 def test_no_hard_coded_article_before_a_placeholder(path):
     with open(path) as handle:
         tree = ast.parse(handle.read())
-    bad = [node.value for node, _ in _strings(tree)
+    bad = [node.value for node, _formatted in _strings(tree)
            if re.search(r"(^|\s)[Aa]n? %s", node.value)
            or re.search(r"(^|[^A-Za-z])a (ext[234]|xfs|LVM|lvm2|md|NVMe|NFS|iSCSI|NQN|IQN)\b", node.value)]
     assert not bad, "use core.text.with_article(): " + repr(bad)

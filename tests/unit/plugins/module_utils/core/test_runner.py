@@ -100,7 +100,7 @@ def test_each_tool_is_looked_up_once():
     looked = []
     module.get_bin_path = lambda name, required=False, opt_dirs=None: looked.append(name) or "/sbin/" + name
     runner = Runner(module)
-    for _ in range(3):
+    for _attempt in range(3):
         runner.read(["lvm", "version"])
     assert looked == ["lvm"]
 
@@ -118,7 +118,7 @@ def test_rollback_undoes_what_this_call_created_newest_first():
     runner.execute(Action("grow b", ["lvextend", "b"]))          # no undo: existed before
     runner.execute(_undoable("c"))
     assert runner.rollback() == (True, None)
-    assert [c for c, _ in module.calls][-2:] == [["lvremove", "c"], ["lvremove", "a"]]
+    assert [call[0] for call in module.calls][-2:] == [["lvremove", "c"], ["lvremove", "a"]]
     assert [e["cmd"] for e in runner.rolled_back] == [["lvremove", "c"], ["lvremove", "a"]]
     assert runner.undo_stack == []
 
@@ -194,7 +194,7 @@ def test_run_module_after_success_undoes_nothing():
     with pytest.raises(SystemExit):
         module_support.run_module(module, body)
     assert not module.result["failed"] and "rolled_back" not in module.result
-    assert [c for c, _ in module.calls] == [["lvcreate", "vg/a"]]
+    assert [call[0] for call in module.calls] == [["lvcreate", "vg/a"]]
 
 
 def test_run_module_rolls_back_after_an_unexpected_exception():

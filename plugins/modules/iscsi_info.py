@@ -33,6 +33,8 @@ options:
     elements: str
     choices: [target, initiator, multipath]
     default: [target, initiator, multipath]
+extends_documentation_fragment:
+  - strata.storage.action_groups.iscsi
 attributes:
   check_mode:
     support: full

@@ -139,6 +139,7 @@ options:
         has C(nodes/) (Debian, Ubuntu), else V(/var/lib/iscsi) (RHEL family).
     type: path
 extends_documentation_fragment:
+  - strata.storage.action_groups.iscsi
   - strata.storage.attributes
 notes:
   - New CHAP credentials of a target that is logged in take effect at its next login (see O(relogin)).

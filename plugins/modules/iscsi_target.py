@@ -290,6 +290,7 @@ options:
     type: int
     default: 3
 extends_documentation_fragment:
+  - strata.storage.action_groups.iscsi
   - strata.storage.device_guard
   - strata.storage.attributes
 notes:

@@ -79,6 +79,7 @@ options:
     type: int
     default: 60
 extends_documentation_fragment:
+  - strata.storage.action_groups.multipath
   - strata.storage.attributes
 seealso:
   - module: strata.storage.iscsi_initiator

@@ -95,7 +95,7 @@ options:
         type: bool
       wwn:
         description:
-          - T10 unit serial at creation (a UUID). The WWID initiators see (RV(backstores[].wwid)) is
+          - T10 unit serial at creation (a UUID). The WWID initiators see (C(wwid) in RV(backstores)) is
             derived from it, so a fixed serial gives a WWID known in advance (multipath aliases).
             Fixed at creation.
         type: str

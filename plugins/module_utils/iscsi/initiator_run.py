@@ -194,7 +194,7 @@ class InitiatorRun:
                 values = ini.parse_record(text)
                 updates = ini.auth_updates(values, target.chap, ini.NODE_AUTH_KEYS, ini.NODE_AUTHMETHOD)
                 updates.update(ini.settings_updates(values, target.settings))
-                session_keys = [k for k in updates]           # what a session takes at its login
+                session_keys = list(updates)           # what a session takes at its login
                 updates.update(ini.startup_updates(values, target.startup))
                 if not updates:
                     continue

@@ -27,7 +27,8 @@ import traceback
 from dataclasses import dataclass, field
 
 try:
-    import rtslib_fb
+    # the package itself is used as lio.rtslib_fb by lio_executor (RtslibBackend)
+    import rtslib_fb  # pylint: disable=unused-import
     from rtslib_fb.fabric import FabricModule
     from rtslib_fb.tcm import StorageObject
     HAS_RTSLIB = True

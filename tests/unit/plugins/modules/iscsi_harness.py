@@ -161,7 +161,8 @@ def check_target_case(module_main, case, monkeypatch):
         saves = [a for a in result["actions"] if "path" in a]
         assert bool(saves) == expect.get("saved", bool(reported))
         if saves and not case.get("check_mode"):
-            (content, mode, keep), = written.values()
+            assert len(written) == 1, written.keys()
+            content, mode, _keep = list(written.values())[0]
             assert mode == 0o600 and json.loads(content)
         for fragment in expect.get("warnings", []):
             assert any(fragment in w for w in result.get("warnings", [])), result.get("warnings")
@@ -348,7 +349,7 @@ def check_initiator_case(module_main, case, monkeypatch, tmp_path):
     assert [a["path"].replace(host.db + "/", "") for a in result.get("actions", []) if "path" in a] == \
         expect.get("files", []), json.dumps(result.get("actions"), indent=1)
     if case.get("check_mode") or failed and not expect.get("files"):
-        assert changed_files == [] or set(changed_files) <= {p for p in expect.get("discovery_made", [])}
+        assert changed_files == [] or set(changed_files) <= set(expect.get("discovery_made", []))
     else:
         assert changed_files == sorted(set(expect.get("files", []) + expect.get("discovery_made", []))), changed_files
         for name in expect.get("files", []):

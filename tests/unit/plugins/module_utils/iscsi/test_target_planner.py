@@ -43,7 +43,7 @@ def fake_env(kinds=None, files=None, owners=None, local=("127.0.0.1", "10.213.0.
         return dict({"exists": True, "is_file": True, "is_block": False, "parent_dir": True}, **facts)
 
     return PlanEnv(inspect=inspect, device_key=lambda p: p, stat_path=stat_path,
-                   pv_owner=lambda p: (owners or {}).get(p), is_local=lambda ip: ip in local)
+                   pv_owner=(owners or {}).get, is_local=lambda ip: ip in local)
 
 
 def request(**params):
@@ -197,8 +197,8 @@ def test_references_are_checked_against_the_tree(mutate, message):
 def test_secrets_are_nowhere_in_what_is_reported():
     state = lio_state("lio_lab")
     params = capture_params(state)
-    params["tpgs"][0]["acls"][0]["chap"] = {"userid": "capture", "password": SECRET,
-                                             "mutual_userid": "capture-target", "mutual_password": MUTUAL}
+    params["tpgs"][0]["acls"][0]["chap"] = {
+        "userid": "capture", "password": SECRET, "mutual_userid": "capture-target", "mutual_password": MUTUAL}
     params["discovery_auth"] = {"enable": True, "userid": "disc", "password": "discovery-secret-9"}
     req = request(**params)
     result, _tree, _disc = plan_target(req, state, fake_env())
@@ -280,8 +280,8 @@ def test_discovery_authentication_only_what_changed():
     state = lio_state("lio_lab")
     result, _tree, discovery = plan(state, wwn=CAPTURE, discovery_auth={
         "enable": True, "userid": "disc", "password": "discovery-secret-9"})
-    assert [op.args for op in result.actions] == [{"set": ["userid", "password", "enable"],
-                                                     "values": {"enable": True, "userid": "disc"}}]
+    assert [op.args for op in result.actions] == [
+        {"set": ["userid", "password", "enable"], "values": {"enable": True, "userid": "disc"}}]
     assert discovery["enable"] and discovery["password"] == "discovery-secret-9"
 
 

@@ -74,3 +74,25 @@ attributes:
     membership:
       - strata.storage.nfs
 """
+
+    ISCSI = r"""
+attributes:
+  action_group:
+    description:
+      - Use C(group/strata.storage.iscsi) in C(module_defaults) to set defaults for this module,
+        once for every iSCSI module of a play.
+    support: full
+    membership:
+      - strata.storage.iscsi
+"""
+
+    MULTIPATH = r"""
+attributes:
+  action_group:
+    description:
+      - Use C(group/strata.storage.multipath) in C(module_defaults) to set defaults for this module,
+        once for every multipath module of a play.
+    support: full
+    membership:
+      - strata.storage.multipath
+"""

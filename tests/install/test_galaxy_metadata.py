@@ -20,6 +20,7 @@ TECHNOLOGIES = {
     "md": ("md RAID", "raid"),
     "zfs": ("ZFS", "zfs"),
     "iscsi": ("iSCSI", "iscsi"),
+    "multipath": ("multipath", "multipath"),
     "nvmeof": ("NVMe-oF", "nvme"),
     "nfs": ("NFS", "nfs"),
 }

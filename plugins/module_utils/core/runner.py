@@ -57,6 +57,9 @@ TOOL_PACKAGES = {
     "modprobe": "kmod", "udevadm": "udev (RHEL: systemd-udev)", "systemctl": "systemd",
     "dmsetup": "dmsetup (RHEL: device-mapper)", "sgdisk": "gdisk", "partx": "util-linux",
     "update-initramfs": "initramfs-tools", "dracut": "dracut",
+    # iSCSI initiator and multipath
+    "multipathd": "multipath-tools (RHEL: device-mapper-multipath)",
+    "targetctl": "python3-rtslib-fb (RHEL: python3-rtslib)",
 }
 # Where root's tools live when PATH lacks the sbin folders (Ansible's get_bin_path looks
 # there too).

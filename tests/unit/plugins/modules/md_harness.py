@@ -26,8 +26,8 @@ from ansible_collections.strata.storage.plugins.module_utils.md.inspect import M
 from ansible_collections.strata.storage.tests.unit.plugins.module_utils.md.md_fixtures import (
     blkid_values, md_snapshot, md_text,
 )
-# the exit stand-in and the YAML case loader every module harness shares
-from ansible_collections.strata.storage.tests.unit.plugins.modules.harness import Exit, load_cases  # noqa: F401
+# the exit stand-in every module harness shares
+from ansible_collections.strata.storage.tests.unit.plugins.modules.harness import Exit
 
 HERE = os.path.dirname(__file__)
 SCAN = ["mdadm", "--detail", "--scan"]

@@ -4,9 +4,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.strata.storage.plugins.modules import md_array, md_layout
-from ansible_collections.strata.storage.tests.unit.plugins.modules.md_harness import (
-    CONF, check_case, load_cases, run_case,
-)
+from ansible_collections.strata.storage.tests.unit.plugins.modules.harness import load_cases
+from ansible_collections.strata.storage.tests.unit.plugins.modules.md_harness import CONF, check_case, run_case
 
 
 @pytest.mark.parametrize("case", load_cases("md_layout_cases.yml"))

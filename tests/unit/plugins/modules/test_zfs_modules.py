@@ -7,7 +7,8 @@ import pytest
 from ansible_collections.strata.storage.plugins.modules import (
     zfs_arc, zfs_dataset, zfs_layout, zfs_pool, zfs_replicate, zfs_snapshot,
 )
-from ansible_collections.strata.storage.tests.unit.plugins.modules.zfs_harness import check_case, load_cases
+from ansible_collections.strata.storage.tests.unit.plugins.modules.harness import load_cases
+from ansible_collections.strata.storage.tests.unit.plugins.modules.zfs_harness import check_case
 
 
 @pytest.mark.parametrize("case", load_cases("zfs_pool_cases.yml"))

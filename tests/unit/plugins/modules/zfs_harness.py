@@ -24,8 +24,8 @@ from ansible_collections.strata.storage.plugins.module_utils.core.devices import
 from ansible_collections.strata.storage.plugins.module_utils.zfs import devices as zfs_devices
 from ansible_collections.strata.storage.plugins.module_utils.zfs import pipeline, reader
 from ansible_collections.strata.storage.tests.unit.plugins.module_utils.zfs.zfs_fixtures import zfs_fixture
-# the exit stand-in and the YAML case loader every module harness shares
-from ansible_collections.strata.storage.tests.unit.plugins.modules.harness import Exit, load_cases  # noqa: F401
+# the exit stand-in every module harness shares
+from ansible_collections.strata.storage.tests.unit.plugins.modules.harness import Exit
 
 HERE = os.path.dirname(__file__)
 MAX_NO_CHANGE_READS = 3

@@ -142,7 +142,9 @@ def test_immutable_change_is_refused_then_recreate_works(standin, ansible_run):
     standin.reset_requests()
     checked = run(ansible_run, standin, dict(changed, recreate=True), check=True)
     assert checked["changed"] is True
-    assert [(w["method"], w["body"].get("dryRun")) for w in writes(standin)] == [("DELETE", ["All"])]
+    # the create is first dry-run against the existing class (AlreadyExists: it passed validation)
+    assert [(w["method"], w["query"].get("dryRun") or w["body"].get("dryRun")) for w in writes(standin)] == [
+        ("POST", "All"), ("DELETE", ["All"])]
     assert checked["actions"][1]["sent"] is False
     assert standin.get(SC_V, "StorageClass", "fast") == before
 
@@ -156,6 +158,22 @@ def test_immutable_change_is_refused_then_recreate_works(standin, ansible_run):
 
     again = run(ansible_run, standin, dict(changed, recreate=True))
     assert again["changed"] is False
+
+
+def test_recreate_refused_by_the_api_server_deletes_nothing(standin, ansible_run):
+    """A re-create whose new object the API server refuses (422 here: a provisioner that is no
+    qualified name) must fail before the DELETE, in check mode and in a real run alike; before,
+    the class was deleted and the POST failed, leaving no class."""
+    assert run(ansible_run, standin, FAST)["changed"] is True
+    before = standin.get(SC_V, "StorageClass", "fast")
+    bad = dict(FAST, provisioner="topolvm.io/not a name!", recreate=True)
+    for check in (True, False):
+        standin.reset_requests()
+        res = run(ansible_run, standin, bad, check=check)
+        assert res["failed"] is True, res
+        assert "refuses the object it would be re-created as" in res["msg"] and "422" in res["msg"], res["msg"]
+        assert [(w["method"], w["query"].get("dryRun")) for w in writes(standin)] == [("POST", "All")]
+        assert standin.get(SC_V, "StorageClass", "fast") == before
 
 
 def test_default_false_unmarks_and_absent_deletes(standin, ansible_run):
@@ -283,3 +301,4 @@ def test_omitempty_conflict_retry_and_missing_crd(standin, ansible_run):
     assert present["msg"].startswith("the VolumeSnapshotClass API is not served by this cluster"), present["msg"]
     assert "external-snapshotter" in present["msg"]
     assert not [w for w in writes(standin) if "snapshot" in w["path"]]
+

@@ -316,6 +316,9 @@ class Step:
     # a write the snapshot webhook may refuse for a moment after the old default was unmarked
     # (it reads an informer cache): retried briefly
     retry_webhook: bool = False
+    # the DELETE of a re-create: (path, body, what) of the create that follows, sent first as a dry run
+    # so that a body the API server refuses is refused before the object is deleted
+    preflight: tuple = None
 
 
 @dataclass
@@ -393,9 +396,11 @@ def plan_object(spec, desired, live, state="present", recreate=False, create_sen
     if plan.immutable_changes:
         if not recreate:
             return plan   # the caller refuses (after building the diff)
+        body = for_create(new)
         plan.steps.append(Step("delete %s to re-create it (changing %s)" % (what, ", ".join(plan.immutable_changes)),
-                               "DELETE", spec.path(name, namespace), delete_body(live), name=name, wait_gone=True))
-        plan.steps.append(Step("re-create %s" % what, "POST", spec.path(None, namespace), for_create(new),
+                               "DELETE", spec.path(name, namespace), delete_body(live), name=name, wait_gone=True,
+                               preflight=(spec.path(None, namespace), body, what)))
+        plan.steps.append(Step("re-create %s" % what, "POST", spec.path(None, namespace), body,
                                sendable_in_check=False, name=name,
                                unsent_reason="check mode cannot dry-run the re-create while %s still exists" % what))
         return plan
@@ -948,6 +953,8 @@ class Executor:
             if step.unsent_reason and step.unsent_reason not in self.notes:
                 self.notes.append(step.unsent_reason)
             return None
+        if step.preflight is not None:
+            self.preflight_create(step)
         self.actions.append(action)
         query, body = [], step.body
         if step.method == "DELETE":
@@ -970,6 +977,28 @@ class Executor:
         if step.wait_gone and not self.check_mode and answer and (answer.get("metadata") or {}).get("deletionTimestamp"):
             self.wait_gone(step.path, step.description, timeout=60)
         return answer
+
+    def preflight_create(self, step):
+        """Dry-run the create that follows a re-create's DELETE, before the DELETE (in check mode
+        too). The real server validates and admits a create before its storage finds the name
+        taken (registry/generic/registry/store.go Create: BeforeCreate, then createValidation,
+        then Storage.Create; a dry run stops there with AlreadyExists): 409 AlreadyExists means
+        the body passed, any other refusal would leave the object deleted and not re-created.
+        The snapshot webhook's "default ... already exists for driver" is no verdict on the body:
+        the plan takes the other defaults' marks off first, and the old object is still there."""
+        path, body, what = step.preflight
+        self.reads.append(["POST", path, "dryRun=All"])
+        try:
+            self.request("POST", path, query=[("dryRun", "All")], body=body, what="dry run of the re-create")
+        except StrataError as exc:
+            reason = (((exc.details or {}).get("status") or {}).get("reason"))
+            if exc.rc == 409 and reason == "AlreadyExists":
+                return
+            if exc.rc == 400 and "already exists for driver" in exc.msg:
+                return
+            raise StrataError("%s: the API server refuses the object it would be re-created as, so it was not "
+                              "deleted; nothing was changed: %s" % (what, exc.msg),
+                              rc=exc.rc, hint="fix the input the API server refused", details=exc.details)
 
     def wait_gone(self, path, what, timeout, sleep=2):
         """Poll until GET answers 404; StrataError naming what remains after `timeout` seconds."""

@@ -374,7 +374,7 @@ def _keep_volume(executor, pv, ns):
         executor.apply_all([plan])
         return plan
 
-    return retry_on_conflict(keep, "PV %s" % pv["metadata"]["name"], executor.notes)
+    return retry_on_conflict(keep, "PV %s" % pv["metadata"]["name"], executor.notes, executor)
 
 
 def _delete_namespace(executor, live_ns, params):
@@ -393,7 +393,7 @@ def _delete_namespace(executor, live_ns, params):
         executor.apply_all([plan])
         return plan
 
-    return retry_on_conflict(delete, "namespace %s" % ns, executor.notes)
+    return retry_on_conflict(delete, "namespace %s" % ns, executor.notes, executor)
 
 
 def absent(module, executor, params):
@@ -468,7 +468,7 @@ def body(module, runner):
     notes = []
     if params["state"] == "present":
         plans, before, after, extra = retry_on_conflict(lambda: present(module, executor, params),
-                                                        "namespace %s" % params["name"], notes)
+                                                        "namespace %s" % params["name"], notes, executor)
         extra.update(kept_volumes=[], deleted_volumes=[])
     else:
         plans, before, after, extra = absent(module, executor, params)

@@ -302,3 +302,28 @@ def test_omitempty_conflict_retry_and_missing_crd(standin, ansible_run):
     assert "external-snapshotter" in present["msg"]
     assert not [w for w in writes(standin) if "snapshot" in w["path"]]
 
+
+def test_conflict_in_check_mode_reports_each_change_once(standin, ansible_run):
+    """A 409 on the second dry run (someone changed the old default meanwhile) makes the module
+    plan again and dry-run both requests again; the first attempt's dry runs wrote nothing, so
+    they must not be reported next to the second's (before: four actions for two changes, one of
+    them the refused request)."""
+    seed_class(standin, "a", default="true", provisioner="topolvm.io")
+    seed_class(standin, "b", provisioner="topolvm.io")
+    fired = []
+
+    def other_writer(store, method, path, query):
+        if method == "PUT" and path.endswith("/storageclasses/a") and not fired:
+            fired.append(path)
+            from k8s.apiserver_standin.resources import BY_KIND
+            store.patch(BY_KIND[(SC_V, "StorageClass")], None, "a", {"metadata": {"labels": {"team": "other"}}},
+                        "application/merge-patch+json")
+
+    standin.store.add_hook(other_writer, once=False)
+    before = standin.snapshot()
+    res = run(ansible_run, standin, {"name": "b", "default": True}, check=True)
+    assert fired and res.get("failed") is not True, res
+    assert [(a["method"], a["path"].rsplit("/", 1)[1]) for a in res["actions"]] == [("PUT", "b"), ("PUT", "a")], res
+    assert res["default_removed_from"] == ["a"]
+    assert [k for k, v in standin.snapshot().items() if before.get(k) != v] == [
+        ("storage.k8s.io/v1/StorageClass", None, "a")]   # the other writer's label only

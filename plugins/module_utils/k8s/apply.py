@@ -970,6 +970,9 @@ class Executor:
                 answer = self.request(step.method, step.path, query=query, body=body, what=step.description)
                 break
             except StrataError as exc:
+                if is_conflict(exc):
+                    # not applied: the caller plans again from a fresh read (retry_on_conflict)
+                    self.actions.remove(action)
                 if not (step.retry_webhook and exc.rc == 400 and "already exists for driver" in exc.msg and attempt < 5):
                     raise
                 time.sleep(1)
@@ -1042,15 +1045,21 @@ class Executor:
         return answers
 
 
-def retry_on_conflict(work, what, notes):
+def retry_on_conflict(work, what, notes, executor=None):
     """Run work() again from a fresh read when a write met a concurrent change (409 Conflict or
-    AlreadyExists), at most CONFLICT_RETRIES times."""
+    AlreadyExists), at most CONFLICT_RETRIES times. In check mode the dry runs of the attempt
+    that met the conflict wrote nothing, and the next attempt plans and sends them again: they
+    are dropped from the executor's actions, so each change is reported once."""
     for attempt in range(CONFLICT_RETRIES + 1):
+        marks = (len(executor.actions), len(executor.done)) if executor is not None else None
         try:
             return work()
         except StrataError as exc:
             if not is_conflict(exc) or attempt == CONFLICT_RETRIES:
                 raise
+            if executor is not None and executor.check_mode:
+                del executor.actions[marks[0]:]
+                del executor.done[marks[1]:]
             notes.append("%s changed while this run worked on it (409 conflict: %s); read it again and planned again"
                          % (what, exc.msg))
 
@@ -1127,7 +1136,7 @@ def apply_class(module, runner, kind, build_desired, result_key):
         return plans, after, warnings
 
     try:
-        plans, after, warnings = retry_on_conflict(work, spec.what(name), notes)
+        plans, after, warnings = retry_on_conflict(work, spec.what(name), notes, executor)
     except NotServed:
         if params["state"] != "absent":
             raise not_served_error(kind)

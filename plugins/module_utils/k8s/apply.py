@@ -34,7 +34,7 @@ import time
 
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.k8s.client import (
-    REQUEST_TIMEOUT, ApiException, api_error, connection_error, connection_errors, status_of,
+    REQUEST_TIMEOUT, ApiException, api_error, connection_error, connection_errors, paginate, status_of,
 )
 
 FIELD_MANAGER = "strata.storage"
@@ -921,26 +921,17 @@ class Executor:
             raise
 
     def list(self, spec, namespace=None):
-        """Every item, following continue tokens; a 410 Expired on a later page starts again as
-        one full list, as client-go's pager does (tools/pager/pager.go)."""
-        items, token = [], None
+        """Every item (client.paginate: continue tokens, a full list after 410 Expired)."""
         path = spec.path(None, namespace)
-        while True:
-            query = [("limit", str(self.page_size))]
+
+        def fetch(limit, token):
+            query = [("limit", str(limit))] if limit else []
             if token:
                 query.append(("continue", token))
             self.reads.append(["GET", path])
-            try:
-                page = self.request("GET", path, query=query, what="listing %s" % spec.plural)
-            except StrataError as exc:
-                if not (token and exc.rc == 410):
-                    raise
-                self.reads.append(["GET", path])
-                return self.request("GET", path, what="listing %s" % spec.plural).get("items") or []
-            items.extend(page.get("items") or [])
-            token = (page.get("metadata") or {}).get("continue")
-            if not token:
-                return items
+            return self.request("GET", path, query=query, what="listing %s" % spec.plural)
+
+        return paginate(fetch, self.page_size)[0]
 
     def apply(self, step):
         """Send one planned write as a dry run in check mode; returns the API's answer or None."""

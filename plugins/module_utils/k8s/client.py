@@ -348,44 +348,54 @@ def connection_errors():
     return (urllib3.exceptions.HTTPError, OSError)
 
 
-def _is_expired(exc):
-    return isinstance(exc, ApiException) and exc.status == 410
+def is_expired(exc):
+    """client-go errors.IsResourceExpired: a 410 whose Status reason is Expired (a continue token
+    compacted away); a 410 without a Status body counts too."""
+    if not isinstance(exc, StrataError) or exc.rc != 410:
+        return False
+    return (((exc.details or {}).get("status") or {}).get("reason") or "Expired") == "Expired"
 
 
-def list_all(list_fn, what, page_size=LIST_PAGE_SIZE, host=None, **kwargs):
-    """Every item of a list call as plain dicts, following `continue` tokens.
-
-    Asks for the raw JSON (`_preload_content=False`): building typed models for thousands of
-    objects costs seconds, and dicts are what reports and diffs need anyway. When a later page
-    answers 410 Expired (the snapshot of the first page was compacted away) the list starts
-    again as one unpaginated request, as client-go's pager does (tools/pager/pager.go).
-    Returns (items, calls).
-    """
+def paginate(fetch, page_size):
+    """Every item of a paginated list, following `continue` tokens. fetch(limit, token) returns
+    one decoded page (limit and token None: the whole list) or raises StrataError. When a later
+    page is Expired (the snapshot of the first page was compacted away) the list starts again as
+    one unpaginated request, as client-go's pager does (tools/pager/pager.go); the pages read so
+    far are dropped. Returns (items, calls)."""
     items, calls, token = [], 0, None
     while True:
-        call_kwargs = dict(kwargs, limit=page_size, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
-        if token:
-            call_kwargs["_continue"] = token
-        try:
-            response = list_fn(**call_kwargs)
-        except ApiException as exc:
-            calls += 1
-            if not exc.status:   # the client's own wrapper of a TLS failure
-                raise connection_error(exc, host, "listing %s" % what)
-            if token and _is_expired(exc):
-                try:
-                    response = list_fn(**dict(kwargs, _preload_content=False, _request_timeout=REQUEST_TIMEOUT))
-                except ApiException as retry_exc:
-                    raise api_error("listing %s" % what, retry_exc)
-                except connection_errors() as retry_exc:
-                    raise connection_error(retry_exc, host, "listing %s" % what)
-                return (json.loads(response.data).get("items") or []), calls + 1
-            raise api_error("listing %s" % what, exc)
-        except connection_errors() as exc:
-            raise connection_error(exc, host, "listing %s" % what)
         calls += 1
-        page = json.loads(response.data)
+        try:
+            page = fetch(page_size, token)
+        except StrataError as exc:
+            if not (token and is_expired(exc)):
+                raise
+            return (fetch(None, None).get("items") or []), calls + 1
         items.extend(page.get("items") or [])
         token = (page.get("metadata") or {}).get("continue")
         if not token:
             return items, calls
+
+
+def list_all(list_fn, what, page_size=LIST_PAGE_SIZE, host=None, **kwargs):
+    """Every item of a list call of the typed client as plain dicts (see paginate).
+
+    Asks for the raw JSON (`_preload_content=False`): building typed models for thousands of
+    objects costs seconds, and dicts are what reports and diffs need anyway. Returns (items, calls).
+    """
+    def fetch(limit, token):
+        call_kwargs = dict(kwargs, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+        if limit:
+            call_kwargs["limit"] = limit
+        if token:
+            call_kwargs["_continue"] = token
+        try:
+            return json.loads(list_fn(**call_kwargs).data)
+        except ApiException as exc:
+            if not exc.status:   # the client's own wrapper of a TLS failure
+                raise connection_error(exc, host, "listing %s" % what)
+            raise api_error("listing %s" % what, exc)
+        except connection_errors() as exc:
+            raise connection_error(exc, host, "listing %s" % what)
+
+    return paginate(fetch, page_size)

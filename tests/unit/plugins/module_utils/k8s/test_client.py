@@ -151,3 +151,24 @@ def test_list_all_relists_in_full_after_410_on_a_later_page():
 
     assert k8s.list_all(lister, "PVs", page_size=1) == ([1, 2, 3], 3)
     assert calls == [(1, None), (1, "t"), (None, None)]
+
+
+def test_only_an_expired_410_relists_in_full():
+    """client-go's pager falls back to a full list only for IsResourceExpired (Status reason
+    Expired); a 410 with another reason is an error, as there."""
+    class Page(object):
+        def __init__(self, payload):
+            self.data = json.dumps(payload).encode()
+
+    gone = json.dumps({"kind": "Status", "code": 410, "reason": "Gone", "message": "gone"})
+
+    def lister(**kwargs):
+        if kwargs.get("_continue"):
+            exc = k8s.ApiException(status=410, reason="Gone")
+            exc.body = gone
+            raise exc
+        return Page({"items": [1], "metadata": {"continue": "t"}})
+
+    with pytest.raises(StrataError) as err:
+        k8s.list_all(lister, "PVs", page_size=1)
+    assert err.value.rc == 410

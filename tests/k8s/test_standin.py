@@ -694,6 +694,9 @@ def test_validation_of_role_rules_quota_keys_limit_ranges_and_pod_security(stand
         with pytest.raises(ApiException) as exc:
             call()
         assert exc.value.status == 422 and text in body_of(exc.value)["message"], body_of(exc.value)["message"]
+    # what validatePolicyRule does not refuse: resourceNames shared by several resources
+    rbac.create_namespaced_role("t", {"metadata": {"name": "ok"}, "rules": [
+        {"apiGroups": [""], "resources": ["configmaps", "secrets"], "resourceNames": ["app"], "verbs": ["get"]}]})
 
 
 def test_quota_admission_and_the_snapshot_webhook(standin, api):

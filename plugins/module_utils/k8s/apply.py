@@ -664,8 +664,6 @@ def tenant_problems(params):
         if missing:
             problems.append("%s has no %s (every rule needs verbs, apiGroups and resources; the core group is \"\")"
                             % (where, " and no ".join(missing)))
-        elif rule.get("resourceNames") and len(rule["resources"]) > 1:
-            problems.append("%s names resourceNames for more than one resource" % where)
     if params.get("quota") is not None:
         for key, value in sorted(quota_hard(params["quota"]).items()):
             problem = _quota_key_problem(key)

@@ -636,9 +636,6 @@ def policy_rule_errors(rules, namespaced):
             errs.append(FieldError("Required", path + ".apiGroups", "resource rules must supply at least one api group"))
         if not rule.get("resources"):
             errs.append(FieldError("Required", path + ".resources", "resource rules must supply at least one resource"))
-        if rule.get("resourceNames") and len(rule.get("resources") or []) > 1:
-            errs.append(FieldError("Required", path + ".resourceNames",
-                                   "resource names cannot apply to multiple resources"))
     return errs
 
 

@@ -560,7 +560,10 @@ def test_tenant_input_the_server_would_refuse_is_refused_first(params, words):
 
 
 def test_tenant_input_the_server_accepts_passes():
-    params = {"name": "team-a", "role_rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}],
+    # resourceNames with several resources is valid (rbac validation.go ValidatePolicyRule has no such rule)
+    params = {"name": "team-a", "role_rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]},
+                                               {"apiGroups": [""], "resources": ["configmaps", "secrets"],
+                                                "resourceNames": ["app"], "verbs": ["get"]}],
               "quota": {"storage": "1Ti", "pvcs": 3, "per_class": {"fast": {"storage": "1Gi", "pvcs": 0}},
                         "hard": {"count/deployments.apps": "2", "requests.nvidia.com/gpu": "1", "pods": "10"}},
               "pod_security": {"enforce": "restricted", "version": "v1.31"},

@@ -694,6 +694,15 @@ def test_validation_of_role_rules_quota_keys_limit_ranges_and_pod_security(stand
         with pytest.raises(ApiException) as exc:
             call()
         assert exc.value.status == 422 and text in body_of(exc.value)["message"], body_of(exc.value)["message"]
+    # extended resource names (per-class storage, nvidia.com/gpu) must be whole numbers;
+    # requests.<extended> and *kubernetes.io/ names need not
+    with pytest.raises(ApiException) as exc:
+        core.create_namespaced_resource_quota("t", {"metadata": {"name": "q"}, "spec": {"hard": {
+            "fast.storageclass.storage.k8s.io/requests.storage": "500m", "nvidia.com/gpu": "0.5"}}})
+    message = body_of(exc.value)["message"]
+    assert message.count("must be an integer") == 2, message
+    core.create_namespaced_resource_quota("t", {"metadata": {"name": "q"}, "spec": {"hard": {
+        "requests.nvidia.com/gpu": "0.5", "fast.storageclass.storage.k8s.io/requests.storage": "1.5Gi"}}})
     # what validatePolicyRule does not refuse: resourceNames shared by several resources
     rbac.create_namespaced_role("t", {"metadata": {"name": "ok"}, "rules": [
         {"apiGroups": [""], "resources": ["configmaps", "secrets"], "resourceNames": ["app"], "verbs": ["get"]}]})

@@ -645,6 +645,19 @@ def _quota_key_problem(key):
     return None
 
 
+def _integer_quota_resource(key):
+    """pkg/apis/core/helper/helpers.go IsIntegerResourceName: the object counts, and every
+    extended resource name: one with a "/" outside *kubernetes.io/, not starting with
+    "requests.", that is still a qualified name with "requests." in front (so count/<resource>,
+    <class>.storageclass.storage.k8s.io/persistentvolumeclaims and .../requests.storage too)."""
+    if key in COUNTED_QUOTA_RESOURCES:
+        return True
+    if "/" not in key or "kubernetes.io/" in key or key.startswith("requests."):
+        return False
+    prefix, dummy, base = ("requests." + key).rpartition("/")
+    return bool(_QUALIFIED.match(base)) and len(base) <= 63 and len(prefix) <= 253 and bool(_SUBDOMAIN.match(prefix))
+
+
 def tenant_problems(params):
     """What the API server would refuse in this tenant, as sentences (empty when it is fine):
     Role rules without verbs, apiGroups or resources (rbac validation.go validatePolicyRule),
@@ -674,8 +687,7 @@ def tenant_problems(params):
                 problems.append("quota: %s %s is not a quantity" % (key, value))
             elif amount < 0:
                 problems.append("quota: %s %s is negative" % (key, value))
-            elif (key in COUNTED_QUOTA_RESOURCES or key.startswith("count/") or key.endswith("/persistentvolumeclaims")) \
-                    and amount.denominator != 1:
+            elif _integer_quota_resource(key) and amount.denominator != 1:
                 problems.append("quota: %s %s must be a whole number" % (key, value))
     psa_labels = dict((k, v) for k, v in (params.get("labels") or {}).items() if k.startswith("pod-security.kubernetes.io/"))
     psa = params.get("pod_security") or {}

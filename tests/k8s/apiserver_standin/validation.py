@@ -665,6 +665,19 @@ def _qualified_name_errors(name):
     return []
 
 
+def _integer_resource(key):
+    """pkg/apis/core/helper/helpers.go IsIntegerResourceName: integerResources, or an extended
+    resource (IsExtendedResourceName: not native, i.e. has a "/" and no "kubernetes.io/"; not
+    "requests."-prefixed; still a qualified name with "requests." prepended). count/<resource>
+    and the per-StorageClass keys (<class>.storageclass.storage.k8s.io/requests.storage) are
+    extended resources, so they must be whole numbers."""
+    if key in INTEGER_QUOTA_RESOURCES:
+        return True
+    if "/" not in key or "kubernetes.io/" in key or key.startswith("requests."):
+        return False
+    return not _qualified_name_errors("requests." + key)
+
+
 def quota_errors(hard):
     """pkg/apis/core/validation/validation.go (kubernetes/kubernetes): ValidateResourceQuotaSpec ->
     ValidateResourceQuotaResourceName (validateResourceName: a qualified name, and without a "/"
@@ -687,7 +700,7 @@ def quota_errors(hard):
             continue  # a decoding error, reported before validation
         if value < 0:
             errs.append(FieldError("Invalid", path, "must be greater than or equal to 0", str(hard[key])))
-        elif (key in INTEGER_QUOTA_RESOURCES or key.startswith("count/")) and value != value.to_integral_value():
+        elif _integer_resource(key) and value != value.to_integral_value():
             errs.append(FieldError("Invalid", path, "must be an integer", str(hard[key])))
     return errs
 

@@ -545,6 +545,10 @@ def test_empty_maps_and_lists_equal_missing_fields():
     ({"quota": {"hard": {"pvcs": "3"}}}, "pvcs is not a resource a quota can limit"),
     ({"quota": {"hard": {"count/deployments.apps": "1.5"}}}, "count/deployments.apps 1.5 must be a whole number"),
     ({"quota": {"storage": "-1Gi"}}, "requests.storage -1Gi is negative"),
+    # extended resource names are integer resources (helpers.go IsIntegerResourceName)
+    ({"quota": {"per_class": {"fast": {"storage": "500m"}}}},
+     "fast.storageclass.storage.k8s.io/requests.storage 500m must be a whole number"),
+    ({"quota": {"hard": {"nvidia.com/gpu": "0.5"}}}, "nvidia.com/gpu 0.5 must be a whole number"),
     ({"quota": {"storage": "lots"}}, "requests.storage lots is not a quantity"),
     ({"pod_security": {"enforce": "baseline", "version": "1.31"}}, 'must be "latest" or "v1.x"'),
     ({"labels": {"pod-security.kubernetes.io/enforce": "strict"}}, "must be one of privileged, baseline, restricted"),

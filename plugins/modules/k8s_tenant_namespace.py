@@ -37,7 +37,9 @@ description:
   - Input the API server would refuse is refused before the first request - Role rules without
     verbs, apiGroups or resources, quota keys that are not quota resources, negative or fractional
     counts, Pod Security levels and versions other than C(privileged|baseline|restricted) and
-    C(latest|v1.N), LimitRange bounds out of order (min above max, default above max...).
+    C(latest|v1.N), LimitRange bounds out of order (min above max, default above max...),
+    container limits on what is no container resource (C(storage)) or no quantity, and an extended
+    resource's default request other than its default.
   - Updates replace each object with the resourceVersion read; a concurrent change (409) is read
     again and planned again (at most 3 times). Check mode sends every request as a server-side
     dry run.

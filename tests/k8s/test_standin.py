@@ -703,6 +703,18 @@ def test_validation_of_role_rules_quota_keys_limit_ranges_and_pod_security(stand
     assert message.count("must be an integer") == 2, message
     core.create_namespaced_resource_quota("t", {"metadata": {"name": "q"}, "spec": {"hard": {
         "requests.nvidia.com/gpu": "0.5", "fast.storageclass.storage.k8s.io/requests.storage": "1.5Gi"}}})
+    # LimitRange: a Container item names container resources; extended ones cannot overcommit
+    with pytest.raises(ApiException) as exc:
+        core.create_namespaced_limit_range("t", {"metadata": {"name": "l"}, "spec": {"limits": [
+            {"type": "Container", "default": {"storage": "1Gi", "example.com/x": "2"},
+             "defaultRequest": {"example.com/x": "1"}}]}})
+    message = body_of(exc.value)["message"]
+    assert 'spec.limits[0].default[storage]: Invalid value: "storage": must be a standard resource for containers' \
+        in message, message
+    assert "default value 2 must equal to defaultRequest value 1 in example.com/x" in message, message
+    core.create_namespaced_limit_range("t", {"metadata": {"name": "l"}, "spec": {"limits": [
+        {"type": "Container", "default": {"cpu": "1", "example.com/x": "1"}, "defaultRequest": {"example.com/x": "1"}},
+        {"type": "PersistentVolumeClaim", "max": {"storage": "1Gi"}}]}})
     # what validatePolicyRule does not refuse: resourceNames shared by several resources
     rbac.create_namespaced_role("t", {"metadata": {"name": "ok"}, "rules": [
         {"apiGroups": [""], "resources": ["configmaps", "secrets"], "resourceNames": ["app"], "verbs": ["get"]}]})

@@ -645,17 +645,36 @@ def _quota_key_problem(key):
     return None
 
 
+def _extended_resource(key):
+    """helpers.go IsExtendedResourceName: a "/" outside *kubernetes.io/, no "requests." prefix,
+    still a qualified name with "requests." in front."""
+    if "/" not in key or "kubernetes.io/" in key or key.startswith("requests."):
+        return False
+    prefix, dummy, base = ("requests." + key).rpartition("/")
+    return bool(_QUALIFIED.match(base)) and len(base) <= 63 and len(prefix) <= 253 and bool(_SUBDOMAIN.match(prefix))
+
+
+def _container_resource_problem(key):
+    """core validation.go validateContainerResourceName (what a Container LimitRange item may
+    name): cpu, memory, ephemeral-storage, hugepages-*, or a qualified *kubernetes.io/ or
+    extended resource name."""
+    prefix, dummy, base = key.rpartition("/")
+    if not base or len(base) > 63 or not _QUALIFIED.match(base) or (prefix and not _SUBDOMAIN.match(prefix)):
+        return "%s is not a qualified name" % key
+    if not prefix:
+        if key not in ("cpu", "memory", "ephemeral-storage") and not key.startswith("hugepages-"):
+            return "%s is not a container resource (cpu, memory, ephemeral-storage, hugepages-*)" % key
+    elif "kubernetes.io/" not in key and not _extended_resource(key):
+        return "%s does not follow the extended resource name standard" % key
+    return None
+
+
 def _integer_quota_resource(key):
     """pkg/apis/core/helper/helpers.go IsIntegerResourceName: the object counts, and every
     extended resource name: one with a "/" outside *kubernetes.io/, not starting with
     "requests.", that is still a qualified name with "requests." in front (so count/<resource>,
     <class>.storageclass.storage.k8s.io/persistentvolumeclaims and .../requests.storage too)."""
-    if key in COUNTED_QUOTA_RESOURCES:
-        return True
-    if "/" not in key or "kubernetes.io/" in key or key.startswith("requests."):
-        return False
-    prefix, dummy, base = ("requests." + key).rpartition("/")
-    return bool(_QUALIFIED.match(base)) and len(base) <= 63 and len(prefix) <= 253 and bool(_SUBDOMAIN.match(prefix))
+    return key in COUNTED_QUOTA_RESOURCES or _extended_resource(key)
 
 
 def tenant_problems(params):
@@ -714,6 +733,23 @@ def tenant_problems(params):
         if a is not None and b is not None and a > b:
             problems.append("limits: %s %s is greater than %s %s" % (low, limits[low], high, limits[high]))
     chain = ("container_default_request", "container_default", "container_max")
+    for option in chain:
+        for resource, amount in sorted((limits.get(option) or {}).items()):
+            problem = _container_resource_problem(str(resource))
+            if problem:
+                problems.append("limits: %s: %s" % (option, problem))
+            elif parse_quantity(amount) is None:
+                problems.append("limits: %s %s %s is not a quantity" % (option, resource, amount))
+    for resource in sorted(set(limits.get("container_default") or {}) & set(limits.get("container_default_request") or {})):
+        # ValidateLimitRange: resources that cannot be overcommitted (extended ones, hugepages-*)
+        # need the default request equal to the default limit
+        overcommit = ("/" not in resource or "kubernetes.io/" in resource) and not resource.startswith("hugepages-")
+        a = parse_quantity(limits["container_default_request"][resource])
+        b = parse_quantity(limits["container_default"][resource])
+        if not overcommit and a is not None and b is not None and a != b:
+            problems.append("limits: container_default_request %s %s must equal container_default %s %s (it cannot "
+                            "be overcommitted)" % (resource, limits["container_default_request"][resource], resource,
+                                                   limits["container_default"][resource]))
     for i, low in enumerate(chain):
         for high in chain[i + 1:]:
             for resource in sorted(set(limits.get(low) or {}) & set(limits.get(high) or {})):

@@ -665,17 +665,23 @@ def _qualified_name_errors(name):
     return []
 
 
+CONTAINER_RESOURCES = frozenset(("cpu", "memory", "ephemeral-storage"))
+
+
+def _extended(key):
+    """helpers.go IsExtendedResourceName."""
+    if "/" not in key or "kubernetes.io/" in key or key.startswith("requests."):
+        return False
+    return not _qualified_name_errors("requests." + key)
+
+
 def _integer_resource(key):
     """pkg/apis/core/helper/helpers.go IsIntegerResourceName: integerResources, or an extended
     resource (IsExtendedResourceName: not native, i.e. has a "/" and no "kubernetes.io/"; not
     "requests."-prefixed; still a qualified name with "requests." prepended). count/<resource>
     and the per-StorageClass keys (<class>.storageclass.storage.k8s.io/requests.storage) are
     extended resources, so they must be whole numbers."""
-    if key in INTEGER_QUOTA_RESOURCES:
-        return True
-    if "/" not in key or "kubernetes.io/" in key or key.startswith("requests."):
-        return False
-    return not _qualified_name_errors("requests." + key)
+    return key in INTEGER_QUOTA_RESOURCES or _extended(key)
 
 
 def quota_errors(hard):
@@ -725,8 +731,22 @@ def limit_range_errors(limits):
                 return None
 
         keys = set()
-        for values in maps.values():
+        for which, values in sorted(maps.items()):
             keys.update(values)
+            for key in sorted(values):
+                # validateLimitRangeResourceName: Container/Pod items name container resources
+                # (validateContainerResourceName), others any resource (validateResourceName)
+                msgs = _qualified_name_errors(key)
+                if not msgs and item.get("type") in ("Container", "Pod"):
+                    if "/" not in key:
+                        if key not in CONTAINER_RESOURCES and not key.startswith("hugepages-"):
+                            msgs.append("must be a standard resource for containers")
+                    elif "kubernetes.io/" not in key and not _extended(key):
+                        msgs.append("doesn't follow extended resource name standard")
+                elif not msgs and "/" not in key and key not in STANDARD_RESOURCES and not key.startswith(
+                        ("hugepages-", "requests.hugepages-")):
+                    msgs.append("must be a standard resource type or fully qualified")
+                errs.extend(FieldError("Invalid", "%s.%s[%s]" % (path, which, key), msg, key) for msg in msgs)
         for key in sorted(keys):
             mn, mx, df, dr = (value(w, key) for w in ("min", "max", "default", "defaultRequest"))
             text = dict((w, str(maps[w].get(key))) for w in maps)
@@ -746,6 +766,11 @@ def limit_range_errors(limits):
             for low, high, where, message, shown in checks:
                 if low is not None and high is not None and low > high:
                     errs.append(FieldError("Invalid", "%s.%s[%s]" % (path, where, key), message, shown))
+            overcommit = ("/" not in key or "kubernetes.io/" in key) and not key.startswith("hugepages-")
+            if not overcommit and df is not None and dr is not None and df != dr:
+                errs.append(FieldError("Invalid", "%s.defaultRequest[%s]" % (path, key), "default value %s must equal "
+                                       "to defaultRequest value %s in %s" % (text["default"], text["defaultRequest"],
+                                                                             key), text["defaultRequest"]))
     return errs
 
 

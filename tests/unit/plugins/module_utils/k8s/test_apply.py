@@ -555,6 +555,11 @@ def test_empty_maps_and_lists_equal_missing_fields():
     ({"limits": {"pvc_min": "10Gi", "pvc_max": "1Gi"}}, "pvc_min 10Gi is greater than pvc_max 1Gi"),
     ({"limits": {"container_default": {"cpu": "2"}, "container_max": {"cpu": "1"}}},
      "container_default cpu 2 is greater than container_max cpu 1"),
+    # ValidateLimitRange: container resource names, quantities, no overcommit of extended resources
+    ({"limits": {"container_default": {"storage": "1Gi"}}}, "storage is not a container resource"),
+    ({"limits": {"container_max": {"cpu": "two"}}}, "container_max cpu two is not a quantity"),
+    ({"limits": {"container_default": {"nvidia.com/gpu": "2"}, "container_default_request": {"nvidia.com/gpu": "1"}}},
+     "container_default_request nvidia.com/gpu 1 must equal container_default nvidia.com/gpu 2"),
 ])
 def test_tenant_input_the_server_would_refuse_is_refused_first(params, words):
     with pytest.raises(StrataError) as err:
@@ -571,6 +576,7 @@ def test_tenant_input_the_server_accepts_passes():
               "quota": {"storage": "1Ti", "pvcs": 3, "per_class": {"fast": {"storage": "1Gi", "pvcs": 0}},
                         "hard": {"count/deployments.apps": "2", "requests.nvidia.com/gpu": "1", "pods": "10"}},
               "pod_security": {"enforce": "restricted", "version": "v1.31"},
-              "limits": {"pvc_min": "1Gi", "pvc_max": "1Gi", "container_default_request": {"cpu": "100m"},
-                         "container_default": {"cpu": "1"}, "container_max": {"cpu": "2"}}}
+              "limits": {"pvc_min": "1Gi", "pvc_max": "1Gi", "container_default_request": {"cpu": "100m", "example.com/x": "1"},
+                         "container_default": {"cpu": "1", "example.com/x": "1", "hugepages-2Mi": "2Mi"},
+                         "container_max": {"cpu": "2", "memory": "1Gi"}}}
     assert ka.tenant_problems(params) == []

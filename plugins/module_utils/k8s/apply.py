@@ -28,11 +28,11 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import time
 
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
+from ansible_collections.strata.storage.plugins.module_utils.k8s.report import exact_quantity
 from ansible_collections.strata.storage.plugins.module_utils.k8s.client import (
     REQUEST_TIMEOUT, ApiException, api_error, connection_error, connection_errors, paginate, status_of,
 )
@@ -102,27 +102,9 @@ KINDS = {
 # --------------------------------------------------------------------------------------------
 # quantities ("100Gi", "1.5T", "500m") - only to compare what the server canonicalised
 
-_QUANTITY = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+|m|k|M|G|T|P|E)?$")
-_SUFFIX = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50, "Ei": 2 ** 60,
-           "m": Fraction(1, 1000), "k": 10 ** 3, "M": 10 ** 6, "G": 10 ** 9, "T": 10 ** 12,
-           "P": 10 ** 15, "E": 10 ** 18}
-
-
 def parse_quantity(text):
     """Exact value of a Kubernetes quantity as a Fraction, or None when it is not one."""
-    if isinstance(text, bool):
-        return None
-    if isinstance(text, (int, float)):
-        return Fraction(text)
-    match = _QUANTITY.match(str(text).strip())
-    if not match:
-        return None
-    number, suffix = Fraction(match.group(1)), match.group(2)
-    if not suffix:
-        return number
-    if suffix[0] in "eE":
-        return number * Fraction(10) ** int(suffix[1:])
-    return number * _SUFFIX[suffix]
+    return exact_quantity(text)
 
 
 # --------------------------------------------------------------------------------------------

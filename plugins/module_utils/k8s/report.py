@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from decimal import Decimal, ROUND_CEILING, InvalidOperation
+from fractions import Fraction
 
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 
@@ -50,40 +50,45 @@ BETA_CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class"
 FINISHED_POD_PHASES = ("Succeeded", "Failed")
 
 _BINARY_SUFFIX = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50, "Ei": 2 ** 60}
-_DECIMAL_SUFFIX = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
-                   "k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "G": Decimal(10) ** 9,
-                   "T": Decimal(10) ** 12, "P": Decimal(10) ** 15, "E": Decimal(10) ** 18}
+_DECIMAL_SUFFIX = {"n": Fraction(1, 10 ** 9), "u": Fraction(1, 10 ** 6), "m": Fraction(1, 1000), "": 1,
+                   "k": 10 ** 3, "M": 10 ** 6, "G": 10 ** 9, "T": 10 ** 12, "P": 10 ** 15, "E": 10 ** 18}
+# apimachinery pkg/api/resource/quantity.go: a signed decimal, then a binary or decimal SI suffix
+# or a decimal exponent
 _QUANTITY_RE = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$")
 _TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:?\d{2})?$")
 
 
 # --- quantities and times -------------------------------------------------------------------
 
+def exact_quantity(text):
+    """The exact value of a Kubernetes quantity as a Fraction ("1Gi", "1.5k", "1e3", "100m",
+    "500u"), or None when it is not one. The one quantity parser of the k8s package."""
+    if text is None or isinstance(text, bool):
+        return None
+    if isinstance(text, (int, float)):
+        return Fraction(text)
+    match = _QUANTITY_RE.match(str(text).strip())
+    if not match:
+        return None
+    number, exponent, suffix = match.groups()
+    value = Fraction(number)
+    if exponent:
+        return value * Fraction(10) ** int(exponent[1:])
+    return value * (_BINARY_SUFFIX.get(suffix) or _DECIMAL_SUFFIX[suffix or ""])
+
+
 def parse_quantity(text, what="quantity"):
     """A Kubernetes quantity as an int, rounded up ("1Gi" -> 1073741824, "1.5k" -> 1500,
     "1e3" -> 1000, "100m" -> 1). None stays None."""
     if text is None:
         return None
-    if isinstance(text, bool):
-        raise StrataError("%s: %r is not a Kubernetes quantity" % (what, text))
-    if isinstance(text, int):
+    if isinstance(text, int) and not isinstance(text, bool):
         return text
-    match = _QUANTITY_RE.match(str(text).strip())
-    if not match:
+    value = exact_quantity(text)
+    if value is None:
         raise StrataError("%s: %r is not a Kubernetes quantity" % (what, text),
                           hint="use a number with an optional suffix: Ki Mi Gi Ti Pi Ei, k M G T P E, m, or an exponent like 1e9")
-    number, exponent, suffix = match.groups()
-    try:
-        value = Decimal(number)
-        if exponent:
-            value = value.scaleb(int(exponent[1:]))
-        elif suffix in _BINARY_SUFFIX:
-            value = value * _BINARY_SUFFIX[suffix]
-        else:
-            value = value * _DECIMAL_SUFFIX[suffix or ""]
-    except InvalidOperation:
-        raise StrataError("%s: %r is not a Kubernetes quantity" % (what, text))
-    return int(value.to_integral_value(rounding=ROUND_CEILING))
+    return -(-value.numerator // value.denominator)
 
 
 def parse_time(text):

@@ -580,3 +580,15 @@ def test_tenant_input_the_server_accepts_passes():
                          "container_default": {"cpu": "1", "example.com/x": "1", "hugepages-2Mi": "2Mi"},
                          "container_max": {"cpu": "2", "memory": "1Gi"}}}
     assert ka.tenant_problems(params) == []
+
+
+def test_one_quantity_parser_with_every_suffix():
+    """apply and report share report.exact_quantity; the micro and nano suffixes are quantities
+    (apimachinery quantity.go), which apply's own parser used to refuse."""
+    from fractions import Fraction
+    from ansible_collections.strata.storage.plugins.module_utils.k8s import report
+    assert ka.parse_quantity("500u") == Fraction(1, 2000) and ka.parse_quantity("5n") == Fraction(5, 10 ** 9)
+    assert ka.parse_quantity("1.5Gi") == 3 * 2 ** 29 and ka.parse_quantity("1e3") == 1000
+    assert ka.parse_quantity("lots") is None and ka.parse_quantity(True) is None
+    assert report.parse_quantity("100m") == 1 and report.parse_quantity("1.5k") == 1500
+    assert ka.tenant_problems({"name": "t", "quota": {"hard": {"requests.cpu": "500u"}}}) == []

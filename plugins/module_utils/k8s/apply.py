@@ -690,6 +690,11 @@ def tenant_problems(params):
                 problems.append("quota: %s %s is negative" % (key, value))
             elif _integer_quota_resource(key) and amount.denominator != 1:
                 problems.append("quota: %s %s must be a whole number" % (key, value))
+            elif key in ("resourcequotas", "count/resourcequotas") and amount < 2:
+                # removal first adds CLOSING_QUOTA next to QUOTA_NAME: with room for one quota,
+                # quota admission refuses it (403) and state=absent can never finish
+                problems.append("quota: %s %s leaves no room for the closing quota that tenant removal adds "
+                                "(state=absent would be refused with 403); give at least 2" % (key, value))
     psa_labels = dict((k, v) for k, v in (params.get("labels") or {}).items() if k.startswith("pod-security.kubernetes.io/"))
     psa = params.get("pod_security") or {}
     for mode in PSA_MODES:

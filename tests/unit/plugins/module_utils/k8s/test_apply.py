@@ -592,3 +592,12 @@ def test_one_quantity_parser_with_every_suffix():
     assert ka.parse_quantity("lots") is None and ka.parse_quantity(True) is None
     assert report.parse_quantity("100m") == 1 and report.parse_quantity("1.5k") == 1500
     assert ka.tenant_problems({"name": "t", "quota": {"hard": {"requests.cpu": "500u"}}}) == []
+
+
+def test_a_quota_on_quotas_leaves_room_for_the_closing_quota():
+    """Removal adds strata-tenant-closing next to the tenant's quota; resourcequotas: 1 would make
+    quota admission refuse it, and state=absent could never finish."""
+    for key in ("resourcequotas", "count/resourcequotas"):
+        problems = ka.tenant_problems({"name": "t", "quota": {"hard": {key: "1"}}})
+        assert problems and "closing quota" in problems[0], problems
+        assert ka.tenant_problems({"name": "t", "quota": {"hard": {key: "2"}}}) == []

@@ -105,6 +105,8 @@ class FakeTools:
         if (head in (["zpool", "create"], ["zpool", "add"]) and "-n" in cmd) or (
                 head in (["zfs", "destroy"], ["zfs", "send"]) and "-n" in cmd):
             return 0, "size\t4096\n" if head == ["zfs", "send"] else "", ""
+        if head == ["blkid", "-p"]:
+            return 2, "", ""        # what the probed devices hold comes from fake_device
         if cmd == ["modprobe", "zfs"]:
             return 0, "", ""
         if cmd[0] == "ssh":
@@ -149,8 +151,15 @@ def run_case(module_main, case, monkeypatch):
     monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json)
     monkeypatch.setattr(core_devices, "device_key", lambda p: ("path", p))
     monkeypatch.setattr(zfs_devices, "device_key", lambda p: ("path", p))
-    monkeypatch.setattr(zfs_devices.VdevInspector, "inspect",
-                        lambda self, path: fake_device(path, case.get("devices", {}).get(path, "blank")))
+    def fake_inspect(self, path):
+        # the real probe starts one process per device (blkid -p): count it as a read, so a
+        # no-change run that probed devices would show in its process count
+        if path not in self.probed:
+            self.runner.read(["blkid", "-p", "-o", "export", path], ok_rcs=(0, 2))
+            self.probed[path] = fake_device(path, case.get("devices", {}).get(path, "blank"))
+        return self.probed[path]
+
+    monkeypatch.setattr(zfs_devices.VdevInspector, "inspect", fake_inspect)
     monkeypatch.setattr(pipeline, "run_pipeline", fake_pipeline)
     monkeypatch.setattr(reader, "zfs_loaded", lambda: not case.get("module_not_loaded"))
     monkeypatch.setattr("ansible_collections.strata.storage.plugins.module_utils.core.atomic.read_text", files.get)

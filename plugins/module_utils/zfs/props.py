@@ -169,6 +169,15 @@ def check_dataset_name(name, kind="filesystem"):
     return name
 
 
+def check_snapshot_fits(datasets, short, what):
+    """`zfs snapshot -r` names every descendant `<dataset>@<short>` and fails as a whole
+    (EINVAL, libzfs zfs_snapshot_cb) when one of those names is too long: refuse it first."""
+    long_names = ["%s@%s" % (ds, short) for ds in datasets if len("%s@%s" % (ds, short)) >= MAX_NAME_LEN]
+    if long_names:
+        raise StrataError("%s: snapshot name %s is too long (at most %d characters)" % (
+            what, long_names[0], MAX_NAME_LEN - 1), hint="nothing was changed; use a shorter snapshot name")
+
+
 def check_short_name(name, kind):
     """A snapshot or bookmark name without its dataset part."""
     if not name:

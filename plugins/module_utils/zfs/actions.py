@@ -16,8 +16,9 @@ from ansible_collections.strata.storage.plugins.module_utils.zfs import pipeline
 class ZfsAction(Action):
     """An Action with an optional dry-run command and a kind (create, add, set, ...)."""
 
-    def __init__(self, description, cmd=None, dry_run=None, path=None, content=None, mode=0o644, kind=None):
-        super().__init__(description=description, cmd=cmd, path=path, content=content, mode=mode)
+    def __init__(self, description, cmd=None, dry_run=None, path=None, content=None, mode=0o644, kind=None,
+                 undo=None):
+        super().__init__(description=description, cmd=cmd, path=path, content=content, mode=mode, undo=undo)
         self.dry_run = dry_run
         self.kind = kind
 

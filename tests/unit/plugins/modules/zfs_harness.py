@@ -66,6 +66,7 @@ class FakeTools:
     """Answers the read commands from fixtures; records every other command."""
 
     def __init__(self, case):
+        self.case = case
         self.fx = case.get("fixtures", {})
         self.ran = []
         self.reads = []
@@ -119,6 +120,9 @@ class FakeTools:
             self.reads.append(cmd)
             return out
         self.ran.append(cmd)
+        fails = self.case.get("tool_fails")
+        if fails and cmd == fails["cmd"]:
+            return fails.get("rc", 1), "", fails.get("stderr", "")
         return 0, "", ""
 
 
@@ -210,6 +214,12 @@ def check_case(module_main, case, monkeypatch):
     if "msg" in expect:
         for fragment in ([expect["msg"]] if isinstance(expect["msg"], str) else expect["msg"]):
             assert fragment in result["msg"], result["msg"]
+    if failed and case.get("tool_fails"):
+        # a command failed in a real run: what ran before it, it, then the undo of what this
+        # run created (newest first)
+        assert tools.ran == expect["ran"], json.dumps(tools.ran)
+        assert [e["cmd"] for e in result.get("rolled_back", [])] == expect.get("rolled_back", [])
+        return result
     if failed:
         assert tools.ran == [] and written == {}, "a failed case must change nothing"
     else:

@@ -155,6 +155,7 @@ def run_case(module_main, case, monkeypatch):
     monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json)
     monkeypatch.setattr(core_devices, "device_key", lambda p: ("path", p))
     monkeypatch.setattr(zfs_devices, "device_key", lambda p: ("path", p))
+
     def fake_inspect(self, path):
         # the real probe starts one process per device (blkid -p): count it as a read, so a
         # no-change run that probed devices would show in its process count

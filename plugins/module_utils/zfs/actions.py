@@ -7,8 +7,6 @@ mode approves, the real run does not fail on."""
 
 from __future__ import annotations
 
-import os
-
 from ansible_collections.strata.storage.plugins.module_utils.core.atomic import write_atomic
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
@@ -18,8 +16,9 @@ from ansible_collections.strata.storage.plugins.module_utils.zfs import pipeline
 class ZfsAction(Action):
     """An Action with an optional dry-run command and a kind (create, add, set, ...)."""
 
-    def __init__(self, description, cmd=None, dry_run=None, path=None, content=None, mode=0o644, kind=None):
-        super().__init__(description=description, cmd=cmd, path=path, content=content, mode=mode)
+    def __init__(self, description, cmd=None, dry_run=None, path=None, content=None, mode=0o644, kind=None,
+                 undo=None):
+        super().__init__(description=description, cmd=cmd, path=path, content=content, mode=mode, undo=undo)
         self.dry_run = dry_run
         self.kind = kind
 
@@ -88,7 +87,6 @@ def write_file(path, content, mode):
         with open(path, "w") as handle:
             handle.write(content)
         return True
-    folder = os.path.dirname(os.path.abspath(path))
-    if mode & 0o077 == 0 and not os.path.isdir(folder):
-        os.makedirs(folder, mode=0o700)
-    return write_atomic(path, content, mode=mode, keep_backups=0 if mode & 0o077 == 0 else 3)
+    private = mode & 0o077 == 0
+    return write_atomic(path, content, mode=mode, keep_backups=0 if private else 3,
+                        folder_mode=0o700 if private else 0o755)

@@ -150,6 +150,11 @@ def plan_arc(req, arc):
             if req.min and not req.max and arc.get("c_max") and req.min >= arc["c_max"]:
                 raise StrataError("ARC min %s must be below the current ARC max %s" % (
                     human(req.min), human(arc["c_max"])))
+            if req.max and req.min is None and arc.get("c_min") and req.max <= arc["c_min"]:
+                # arc_tuning_update takes zfs_arc_max only above arc_c_min; the sysfs file would
+                # still show the value written, so a re-run would call it applied
+                raise StrataError("ARC max %s must be above the current ARC min %s, which the kernel keeps" % (
+                    human(req.max), human(arc["c_min"])), hint="give a lower `min` in the same call")
             order = list(PARAMS)
             # lowering max below the current min: lower min first; raising min above max: raise max first
             if req.max and arc.get("c_min") and req.max <= arc["c_min"]:

@@ -295,7 +295,11 @@ def _plan_create(req, state, plan, read_file):
             plan.notes.append("%s: a new encryption root below encrypted %s" % (what, inherited_root))
     for word in _prop_words(props):
         cmd += ["-o", word]
-    plan.add(ZfsAction("create %s %s" % (req.type, req.name), cmd=cmd + [req.name], kind="create"))
+    # when a later step of this run fails, the new (still empty) dataset is destroyed again;
+    # not recursive: what this run created below it is undone first (newest first)
+    plan.add(ZfsAction("create %s %s" % (req.type, req.name), cmd=cmd + [req.name], kind="create",
+                       undo=ZfsAction("destroy %s %s (created by this run)" % (req.type, req.name),
+                                      cmd=["zfs", "destroy", req.name])))
     after["properties"] = {p: t for p, (t, _c) in req.properties.items()}
     plan.before = {"state": "absent"}
     plan.after = after

@@ -45,9 +45,9 @@ class VdevInspector:
             if stat.S_ISREG(st.st_mode):
                 result = self.runner.read(["blkid", "-p", "-o", "export", info.realpath], ok_rcs=(0, 2),
                                           what="probing %s for signatures" % path)
-                info.signatures = describe_probe(parse_blkid_export(result.stdout))
-                info.zfs_label = parse_blkid_export(result.stdout).get("LABEL") \
-                    if parse_blkid_export(result.stdout).get("TYPE") == "zfs_member" else None
+                probe = parse_blkid_export(result.stdout)
+                info.signatures = describe_probe(probe)
+                info.zfs_label = probe.get("LABEL") if probe.get("TYPE") == "zfs_member" else None
         self.probed[path] = info
         return info
 

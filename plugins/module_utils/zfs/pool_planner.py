@@ -66,7 +66,7 @@ class PoolRequest:
     scrub: bool = False
     wait: bool = True
     import_dirs: list = field(default_factory=list)
-    import_properties: dict = field(default_factory=dict)
+    import_properties: dict = field(default_factory=dict)   # prop -> (text, comparable)
 
 
 def pool_request_from_params(params):
@@ -95,7 +95,7 @@ def pool_request_from_params(params):
         scrub=bool(params.get("scrub")),
         wait=params.get("wait", True) is not False,
         import_dirs=list(params.get("import_dirs") or []),
-        import_properties=dict(params.get("import_properties") or {}),
+        import_properties=zprops.check_pool_properties(params.get("import_properties"), importing=True),
     )
     for prop, _value in req.fs_properties.items():
         if zprops.DATASET_PROPS.get(prop) and zprops.DATASET_PROPS[prop][1] in ("onetime", "onetime_default") \
@@ -216,6 +216,11 @@ def _desired_summary(req):
 
 
 def plan_create(req, state, inspect, paths):
+    zprops.check_pool_name(req.name, creating=True)
+    for prop in req.properties:
+        if prop in zprops.POOL_NOT_AT_CREATE:
+            raise StrataError("pool %s: property %s cannot be set when the pool is created" % (req.name, prop),
+                              hint="create the pool first, then set it in a second run")
     plan = Plan(before={"state": "absent"})
     if not any(s.role == "data" for s in req.vdevs):
         raise StrataError("pool %s does not exist and no data vdevs are given to create it" % req.name,
@@ -251,8 +256,8 @@ def _import_action(req, name):
     cmd = ["zpool", "import"]
     for folder in req.import_dirs:
         cmd += ["-d", folder]
-    for prop, value in (req.import_properties or {}).items():
-        cmd += ["-o", "%s=%s" % (zprops.pool_prop_name(prop), zprops.normalize_input(value))]
+    for prop, (text, _comparable) in req.import_properties.items():
+        cmd += ["-o", "%s=%s" % (prop, text)]
     return ZfsAction("import pool %s" % name, cmd=cmd + [name], kind="import")
 
 
@@ -348,6 +353,9 @@ def plan_existing(req, state, pool, inspect, paths):
                 plan.notes.append("pool property %s applies at creation/import only; kept as %s" % (
                     prop, pool.value(prop)))
             continue
+        if prop.startswith("feature@") and text == "disabled" and pool.value(prop) != "disabled":
+            raise StrataError("pool %s: feature %s is %s and cannot be disabled again" % (
+                req.name, prop, pool.value(prop)), hint="features can only be disabled when the pool is created")
         if not zprops.same_pool_value(prop, comparable, pool.value(prop)):
             changed_props[prop] = text
             plan.add(ZfsAction("set %s=%s on pool %s" % (prop, text, req.name),

@@ -42,9 +42,11 @@ SIZE_PROPS = {"quota", "refquota", "reservation", "refreservation", "volsize", "
 NONE_IS_ZERO = {"quota", "refquota", "reservation", "refreservation"}
 COUNT_LIMITS = {"filesystem_limit", "snapshot_limit"}     # `none` is UINT64_MAX
 
-# Pool properties: only at creation (altroot) or at import (readonly); the rest are settable.
+# Pool properties (libzfs_pool.c zpool_valid_proplist): altroot only at creation or import,
+# readonly only at import, bootfs neither at creation nor at import; the rest are settable.
 POOL_CREATE_ONLY = {"altroot"}
 POOL_IMPORT_ONLY = {"readonly"}
+POOL_NOT_AT_CREATE = {"bootfs"}
 
 
 def _col_aliases(table):
@@ -100,9 +102,11 @@ def _bad_chars(text, extra=""):
     return sorted({c for c in text if not (c.isascii() and (c.isalnum() or c in "-_.: " + extra))})
 
 
-def check_pool_name(name):
-    """pool_namecheck + zpool_name_valid (libzfs): letters first, [A-Za-z0-9_.: -] only, not
-    a vdev keyword."""
+def check_pool_name(name, creating=False):
+    """pool_namecheck (zfs_namecheck.c): letters first, [A-Za-z0-9_.: -] only, not exactly
+    mirror, raidz or draid. creating: also zpool_name_valid's later rules (libzfs_pool.c,
+    checked by `zpool create` only): no name starting with mirror, raidz, draid or spare, and
+    not 'log'. Existing pools keep names those rules came too late for (e.g. 'raidzilla')."""
     if not name:
         raise StrataError("the pool name is empty")
     if len(name) >= MAX_NAME_LEN - 2 - len("$ORIGIN") * 2:
@@ -113,9 +117,11 @@ def check_pool_name(name):
                           hint="a pool name takes letters, digits, '_', '-', '.', ':' and spaces")
     if not name[0].isascii() or not name[0].isalpha():
         raise StrataError("pool name '%s' must begin with a letter" % name)
-    if name.startswith(("mirror", "raidz", "draid", "spare")) or name == "log":
-        raise StrataError("pool name '%s' is reserved" % name,
-                          hint="names starting with mirror, raidz, draid or spare, and 'log', are vdev keywords")
+    if name in ("mirror", "raidz", "draid"):
+        raise StrataError("pool name '%s' is reserved" % name, hint="mirror, raidz and draid are vdev keywords")
+    if creating and (name.startswith(("mirror", "raidz", "draid", "spare")) or name == "log"):
+        raise StrataError("pool name '%s' is reserved for new pools" % name,
+                          hint="zpool create refuses names starting with mirror, raidz, draid or spare, and 'log'")
     return name
 
 
@@ -161,6 +167,15 @@ def check_dataset_name(name, kind="filesystem"):
     if base.count("/") >= MAX_NESTING:
         raise StrataError("%s is nested deeper than %d levels" % (what, MAX_NESTING))
     return name
+
+
+def check_snapshot_fits(datasets, short, what):
+    """`zfs snapshot -r` names every descendant `<dataset>@<short>` and fails as a whole
+    (EINVAL, libzfs zfs_snapshot_cb) when one of those names is too long: refuse it first."""
+    long_names = ["%s@%s" % (ds, short) for ds in datasets if len("%s@%s" % (ds, short)) >= MAX_NAME_LEN]
+    if long_names:
+        raise StrataError("%s: snapshot name %s is too long (at most %d characters)" % (
+            what, long_names[0], MAX_NAME_LEN - 1), hint="nothing was changed; use a shorter snapshot name")
 
 
 def check_short_name(name, kind):
@@ -386,24 +401,31 @@ def applies_to(prop, dstype):
 
 
 # --------------------------------------------------------------------------- pool properties
-def check_pool_property(name, value, creating=False):
-    """Check one pool property. Returns (canonical name, command value, comparable value)."""
+def check_pool_property(name, value, creating=False, importing=False):
+    """Check one pool property. Returns (canonical name, command value, comparable value).
+    creating: for `zpool create -o` (or a pool that may exist already: the planner refuses
+    POOL_NOT_AT_CREATE when it really creates); importing: for `zpool import -o`."""
     prop = pool_prop_name(name)
     text = normalize_input(value)
     what = "pool property %s=%s" % (prop, text)
     if prop.startswith("feature@"):
-        if text != "enabled":
-            raise StrataError("%s: a feature can only be set to 'enabled'" % what,
+        if text not in ("enabled", "disabled"):
+            raise StrataError("%s: a feature can only be set to 'enabled' (or 'disabled' at creation)" % what)
+        if text == "disabled" and (importing or not creating):
+            raise StrataError("%s: a feature can only be set to 'disabled' when the pool is created" % what,
                               hint="features cannot be disabled once enabled")
         return prop, text, text
     kind, attr, _types, _col, values = POOL_PROPS[prop]
     if attr == "readonly":
         raise StrataError("pool property %s is read-only" % prop)
-    if prop in POOL_IMPORT_ONLY:
+    if prop in POOL_IMPORT_ONLY and not importing:
         raise StrataError("pool property %s can only be set when the pool is imported" % prop,
-                          hint="use import_options")
-    if prop in POOL_CREATE_ONLY and not creating:
+                          hint="use import_properties")
+    if prop in POOL_CREATE_ONLY and not (creating or importing):
         raise StrataError("pool property %s can only be set when the pool is created or imported" % prop)
+    if prop in POOL_NOT_AT_CREATE and importing:
+        raise StrataError("pool property %s cannot be set at import time" % prop,
+                          hint="set it in `properties` once the pool is imported")
     if kind == "index":
         if text not in values:
             raise StrataError("%s is not a valid value" % what, hint="valid: %s" % ", ".join(values))
@@ -423,17 +445,20 @@ def check_pool_property(name, value, creating=False):
             raise StrataError("%s: a comment is at most %d printable characters" % (what, MAX_POOL_COMMENT))
     if prop in ("altroot",) and not text.startswith("/"):
         raise StrataError("%s must be an absolute path" % what)
-    if prop == "cachefile" and text not in ("none", "") and not text.startswith("/"):
-        raise StrataError("%s must be an absolute path or 'none'" % what)
+    if prop == "cachefile" and text not in ("none", ""):
+        if not text.startswith("/"):
+            raise StrataError("%s must be an absolute path or 'none'" % what)
+        if text.endswith("/") or text.rsplit("/", 1)[1] in (".", ".."):
+            raise StrataError("%s is not a valid file" % what)
     return prop, text, text
 
 
-def check_pool_properties(props, creating=False):
+def check_pool_properties(props, creating=False, importing=False):
     out = {}
     for name, value in (props or {}).items():
         if value is None:
             continue
-        prop, text, comparable = check_pool_property(name, value, creating)
+        prop, text, comparable = check_pool_property(name, value, creating, importing)
         if prop in out:
             raise StrataError("pool property %s is named twice (as an alias too)" % prop)
         out[prop] = (text, comparable)
@@ -447,7 +472,7 @@ def same_pool_value(prop, desired, current):
         except (TypeError, ValueError):
             return False
     if prop.startswith("feature@"):
-        return current in ("enabled", "active")
+        return current in ("enabled", "active") if desired == "enabled" else current == desired
     if prop == "cachefile" and desired in ("", "-"):
         return current in ("", "-")
     return desired == current

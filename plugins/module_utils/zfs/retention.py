@@ -181,6 +181,9 @@ def plan_policy(policy, state, now):
                     short = snapshot_short_name(period, now)
                     if state.get("%s@%s" % (root, short)) is not None:
                         continue
+                    zprops.check_snapshot_fits(
+                        [root] + ([d.name for d in state.descendants(root)] if policy.recursive else []), short,
+                        "policy %s" % policy.name)
                     due.append(period)
                     cmd = ["zfs", "snapshot"] + (["-r"] if policy.recursive else []) + [
                         "-o", "%s=%s" % (MARK_POLICY, policy.name), "-o", "%s=%s" % (MARK_PERIOD, period),

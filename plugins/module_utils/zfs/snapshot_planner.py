@@ -165,6 +165,8 @@ def _plan_named(req, state, holds, plan):
     if snap is None and moved:
         plan.notes.append("%s now belongs to %s (promoted clone): not taken again" % (what, moved))
     elif snap is None:
+        if req.recursive:
+            zprops.check_snapshot_fits([d.name for d in state.descendants(req.dataset)], req.short, what)
         cmd = ["zfs", "snapshot"] + (["-r"] if req.recursive else [])
         for prop, (text, _c) in req.properties.items():
             cmd += ["-o", "%s=%s" % (prop, text)]

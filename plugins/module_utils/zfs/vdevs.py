@@ -127,15 +127,15 @@ def spec_words(specs):
 # --------------------------------------------------------------------------- replication
 @dataclass
 class Replication:
-    type: str          # disk, file, mirror, raidz
+    type: str          # disk, file, mirror, raidz, draid
     children: int
     parity: int
 
     def describe(self):
         if self.type == "mirror":
             return "%d-way mirror" % self.children
-        if self.type == "raidz":
-            return "raidz%d" % self.parity
+        if self.type in ("raidz", "draid"):
+            return "%s%d" % (self.type, self.parity)
         return "single %s" % ("file" if self.type == "file" else "device")
 
     @property
@@ -170,21 +170,28 @@ def replication_of_spec(group, sizes=None):
 def replication_of_vdev(vdev):
     """Replication of a current top-level Vdev (reader.Vdev)."""
     if vdev.type in ("mirror", "raidz", "draid"):
-        kind = "raidz" if vdev.type == "draid" else vdev.type
-        return Replication(kind, len(vdev.children), vdev.parity)
+        return Replication(vdev.type, len(vdev.children), vdev.parity)
     if vdev.type in ("replacing", "spare") and vdev.children:
         return replication_of_vdev(vdev.children[0])
     return Replication("file" if vdev.type == "file" else "disk", 1, 0)
 
 
-def _mismatch(a, b):
-    """None when a and b are one replication level (get_replication's pairwise rules)."""
-    raidz, mirror = (a, b) if a.type == "raidz" and b.type == "mirror" else (
-        (b, a) if b.type == "raidz" and a.type == "mirror" else (None, None))
+def _mismatch(a, b, against_pool=False):
+    """None when a and b are one replication level. The rules of OpenZFS 2.1's
+    cmd/zpool/zpool_vdev.c: get_replication (the vdevs of one spec, and a pool's own vdevs)
+    takes raidz and draid vdevs of one parity whatever their width; check_replication (the
+    pool's last vdev against the new spec's last) also wants the same type and width."""
+    parity_kinds = ("raidz", "draid")
+    raidz, mirror = (a, b) if a.type in parity_kinds and b.type == "mirror" else (
+        (b, a) if b.type in parity_kinds and a.type == "mirror" else (None, None))
     if raidz is not None:
         if raidz.parity != mirror.children - 1:
-            return "raidz%d and %s vdevs with different redundancy (%d vs. %d failures)" % (
-                raidz.parity, mirror.describe(), raidz.parity, mirror.children - 1)
+            return "%s and %s vdevs with different redundancy (%d vs. %d failures)" % (
+                raidz.describe(), mirror.describe(), raidz.parity, mirror.children - 1)
+        return None
+    if not against_pool and a.type in parity_kinds and b.type in parity_kinds:
+        if a.parity != b.parity:
+            return "both %d and %d device parity %s vdevs" % (a.parity, b.parity, b.type)
         return None
     if a.type != b.type:
         return "both %s and %s vdevs" % (a.describe(), b.describe())
@@ -225,13 +232,13 @@ def replication_problems(new_groups, current_tops=None, sizes=None):
                 consistent = False       # the pool is already mixed: the tool checks no further
             current = rep
         if consistent and current is not None:
-            for group, rep in new:
-                why = _mismatch(current, rep)
-                if why:
-                    problems.append("the pool uses %s and the new vdev %s is %s" % (
-                        current.describe(), group.describe(), rep.describe()))
-                if rep.tolerance < current.tolerance:
-                    lowers = True
+            # the tool compares the pool's last vdev with the new spec's last one only
+            group, rep = new[-1]
+            why = _mismatch(current, rep, against_pool=True)
+            if why:
+                problems.append("the pool uses %s and the new vdev %s is %s (%s)" % (
+                    current.describe(), group.describe(), rep.describe(), why))
+            lowers = any(rep.tolerance < current.tolerance for _group, rep in new)
     return problems, lowers
 
 

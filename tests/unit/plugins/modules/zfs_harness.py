@@ -66,6 +66,7 @@ class FakeTools:
     """Answers the read commands from fixtures; records every other command."""
 
     def __init__(self, case):
+        self.case = case
         self.fx = case.get("fixtures", {})
         self.ran = []
         self.reads = []
@@ -105,6 +106,8 @@ class FakeTools:
         if (head in (["zpool", "create"], ["zpool", "add"]) and "-n" in cmd) or (
                 head in (["zfs", "destroy"], ["zfs", "send"]) and "-n" in cmd):
             return 0, "size\t4096\n" if head == ["zfs", "send"] else "", ""
+        if head == ["blkid", "-p"]:
+            return 2, "", ""        # what the probed devices hold comes from fake_device
         if cmd == ["modprobe", "zfs"]:
             return 0, "", ""
         if cmd[0] == "ssh":
@@ -117,6 +120,9 @@ class FakeTools:
             self.reads.append(cmd)
             return out
         self.ran.append(cmd)
+        fails = self.case.get("tool_fails")
+        if fails and cmd == fails["cmd"]:
+            return fails.get("rc", 1), "", fails.get("stderr", "")
         return 0, "", ""
 
 
@@ -149,8 +155,16 @@ def run_case(module_main, case, monkeypatch):
     monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json)
     monkeypatch.setattr(core_devices, "device_key", lambda p: ("path", p))
     monkeypatch.setattr(zfs_devices, "device_key", lambda p: ("path", p))
-    monkeypatch.setattr(zfs_devices.VdevInspector, "inspect",
-                        lambda self, path: fake_device(path, case.get("devices", {}).get(path, "blank")))
+
+    def fake_inspect(self, path):
+        # the real probe starts one process per device (blkid -p): count it as a read, so a
+        # no-change run that probed devices would show in its process count
+        if path not in self.probed:
+            self.runner.read(["blkid", "-p", "-o", "export", path], ok_rcs=(0, 2))
+            self.probed[path] = fake_device(path, case.get("devices", {}).get(path, "blank"))
+        return self.probed[path]
+
+    monkeypatch.setattr(zfs_devices.VdevInspector, "inspect", fake_inspect)
     monkeypatch.setattr(pipeline, "run_pipeline", fake_pipeline)
     monkeypatch.setattr(reader, "zfs_loaded", lambda: not case.get("module_not_loaded"))
     monkeypatch.setattr("ansible_collections.strata.storage.plugins.module_utils.core.atomic.read_text", files.get)
@@ -201,6 +215,12 @@ def check_case(module_main, case, monkeypatch):
     if "msg" in expect:
         for fragment in ([expect["msg"]] if isinstance(expect["msg"], str) else expect["msg"]):
             assert fragment in result["msg"], result["msg"]
+    if failed and case.get("tool_fails"):
+        # a command failed in a real run: what ran before it, it, then the undo of what this
+        # run created (newest first)
+        assert tools.ran == expect["ran"], json.dumps(tools.ran)
+        assert [e["cmd"] for e in result.get("rolled_back", [])] == expect.get("rolled_back", [])
+        return result
     if failed:
         assert tools.ran == [] and written == {}, "a failed case must change nothing"
     else:

@@ -22,9 +22,10 @@ def test_bad_sizes(text):
         props.parse_size(text)
 
 
-@pytest.mark.parametrize("name", ["tank", "Tank2", "a_b-c.d:e f"])
+@pytest.mark.parametrize("name", ["tank", "Tank2", "a_b-c.d:e f", "log2", "logs"])
 def test_good_pool_names(name):
     assert props.check_pool_name(name) == name
+    assert props.check_pool_name(name, creating=True) == name
 
 
 @pytest.mark.parametrize("name, why", [
@@ -33,6 +34,22 @@ def test_good_pool_names(name):
 ])
 def test_bad_pool_names(name, why):
     with pytest.raises(StrataError, match=why):
+        props.check_pool_name(name, creating=True)
+
+
+@pytest.mark.parametrize("name", ["raidzilla", "mirrors", "spare1", "draidpool", "log"])
+def test_existing_pools_keep_names_the_create_rules_came_too_late_for(name):
+    # zpool_name_valid checks the prefixes only when isopen is false (create); pool_namecheck,
+    # which every existing pool and dataset name passes, refuses just mirror, raidz and draid
+    assert props.check_pool_name(name) == name
+    assert props.check_dataset_name(name + "/data") == name + "/data"
+    with pytest.raises(StrataError, match="reserved for new pools"):
+        props.check_pool_name(name, creating=True)
+
+
+@pytest.mark.parametrize("name", ["mirror", "raidz", "draid"])
+def test_vdev_keywords_are_never_pool_names(name):
+    with pytest.raises(StrataError, match="reserved"):
         props.check_pool_name(name)
 
 
@@ -110,7 +127,10 @@ def test_duplicate_through_an_alias():
     ("ashift", "17", True, "0 \\(auto\\) or 9 to 16"),
     ("readonly", "on", True, "imported"),
     ("altroot", "/mnt", False, "created or imported"),
-    ("feature@async_destroy", "disabled", True, "only be set to 'enabled'"),
+    ("feature@async_destroy", "disabled", False, "'disabled' when the pool is created"),
+    ("feature@async_destroy", "off", True, "only be set to 'enabled'"),
+    ("cachefile", "/etc/zfs/", False, "not a valid file"),
+    ("cachefile", "/etc/zfs/..", False, "not a valid file"),
     ("comment", "x" * 40, False, "at most 32"),
     ("version", "28", False, "zpool upgrade"),
     ("cachefile", "relative", False, "absolute path"),
@@ -118,6 +138,20 @@ def test_duplicate_through_an_alias():
 def test_bad_pool_properties(name, value, creating, why):
     with pytest.raises(StrataError, match=why):
         props.check_pool_property(name, value, creating)
+
+
+def test_pool_property_times_follow_zpool_valid_proplist():
+    # a feature may be disabled at creation only; readonly only at import; altroot at either;
+    # bootfs not at import (nor at creation: the pool planner refuses it there)
+    assert props.check_pool_property("feature@async_destroy", "disabled", creating=True)[1] == "disabled"
+    assert props.check_pool_property("readonly", "on", importing=True)[1] == "on"
+    assert props.check_pool_property("altroot", "/mnt", importing=True)[1] == "/mnt"
+    with pytest.raises(StrataError, match="import time"):
+        props.check_pool_property("bootfs", "tank/root", importing=True)
+    with pytest.raises(StrataError, match="'disabled' when the pool is created"):
+        props.check_pool_property("feature@async_destroy", "disabled", importing=True)
+    assert not props.same_pool_value("feature@lz4_compress", "disabled", "active")
+    assert props.same_pool_value("feature@lz4_compress", "disabled", "disabled")
 
 
 def test_pool_property_aliases():

@@ -163,3 +163,18 @@ def test_names_sort_in_time_order():
     b = retention.snapshot_short_name("hourly", T0 + HOUR)
     assert a < b and a == "strata_2026-01-01_00:00:00_hourly"
     assert datetime.datetime.fromtimestamp(T0, datetime.timezone.utc).year == 2026
+
+
+def test_a_descendant_whose_snapshot_name_would_be_too_long_is_refused_before_anything_runs():
+    # zfs snapshot -r fails as a whole (EINVAL) when one descendant's name@snap is >= 256
+    # characters; a second policy's (or period's) snapshot would already have been taken
+    state = ZfsState()
+    fs(state, "tank")
+    fs(state, "tank/home")
+    deep = "tank/home/" + "d" * 225
+    fs(state, deep)
+    assert len(deep) < 256
+    with pytest.raises(StrataError, match="is too long"):
+        retention.plan_policy(policy(recursive=True, hourly=2, daily=1), state, T0)
+    plan, _report = retention.plan_policy(policy(recursive=False, hourly=2, daily=1), state, T0)
+    assert len(plan.actions) == 2

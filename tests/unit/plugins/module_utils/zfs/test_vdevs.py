@@ -66,6 +66,31 @@ def test_replication_pairs():
     assert "different sizes" in bad[0]
 
 
+def test_raidz_width_counts_against_the_pool_only():
+    # zpool_vdev.c 2.1: get_replication (one spec) compares raidz/draid parity only;
+    # check_replication (pool's last vdev vs the spec's last) compares type and width too
+    ok, _unused = vdevs.replication_problems(groups(
+        {"type": "raidz1", "devices": ["/dev/a", "/dev/b", "/dev/c"]},
+        {"type": "raidz1", "devices": ["/dev/d", "/dev/e", "/dev/f", "/dev/g"]}))
+    assert ok == []
+    st = reader.parse_pool_status(zfs_fixture("status_healthy.txt"))
+    raidz_tops = st["cap_raidz"].vdevs["data"]
+    width = len(raidz_tops[-1].children)
+    wider = groups({"type": "raidz2", "devices": ["/var/tmp/%d" % i for i in range(width + 1)]})
+    problems, lowers = vdevs.replication_problems(wider, raidz_tops)
+    assert "both %d-way and %d-way raidz vdevs" % (width, width + 1) in problems[0] and not lowers
+    same = groups({"type": "raidz2", "devices": ["/var/tmp/%d" % i for i in range(width)]})
+    assert vdevs.replication_problems(same, raidz_tops) == ([], False)
+
+
+def test_draid_is_its_own_type_against_a_pool():
+    draid2 = vdevs.Replication("draid", 8, 2)
+    assert vdevs._mismatch(draid2, vdevs.Replication("raidz", 4, 2)) is None
+    assert "both draid2 and raidz2" in vdevs._mismatch(draid2, vdevs.Replication("raidz", 4, 2), against_pool=True)
+    assert vdevs._mismatch(draid2, vdevs.Replication("mirror", 3, 0)) is None
+    assert "different redundancy" in vdevs._mismatch(draid2, vdevs.Replication("mirror", 2, 0), against_pool=True)
+
+
 def test_adding_to_the_captured_pools():
     st = reader.parse_pool_status(zfs_fixture("status_healthy.txt"))
     mirror_tops = st["cap_mirror"].vdevs["data"] + st["cap_mirror"].vdevs["special"]

@@ -214,6 +214,8 @@ def _backstore_req(item):
             req.size = sizes.parse_size(item["size"], what="%s size" % what).bytes
             if req.size % 512:
                 raise StrataError("%s: size %s is not a multiple of 512 bytes" % (what, item["size"]))
+    if req.path:
+        names.check_backstore_path(req.path, plugin, what)
     if "emulate_write_cache" in req.attributes:
         raise StrataError("%s: set the write cache with write_back, not attributes.emulate_write_cache" % what)
     _check_names("attribute", req.attributes, BACKSTORE_ATTRIBUTES[plugin], what)
@@ -221,7 +223,7 @@ def _backstore_req(item):
 
 
 def _acl_req(item, tag):
-    node = names.check_iscsi_name(item["initiator"], "ACL initiator name in TPG %d" % tag)
+    node = names.check_lio_name(item["initiator"], "ACL initiator name in TPG %d" % tag)
     what = "ACL %s in TPG %d" % (node, tag)
     req = AclReq(node=node, state=item["state"],
                  attributes={k: norm_attr(v) for k, v in (item.get("attributes") or {}).items()})
@@ -289,7 +291,7 @@ def _tpg_req(item, allow_any):
 
 def target_request_from_params(params):
     """Validate everything that needs no state; raise StrataError on the first problem."""
-    wwn = names.check_iscsi_name(params["wwn"], "target name")
+    wwn = names.check_lio_name(params["wwn"], "target name")
     req = TargetReq(wwn=wwn, state=params["state"], purge=params["purge"],
                     remove_in_use=params["remove_in_use"], force=list(params.get("force") or []),
                     allow_any_address=params["allow_any_address"], save=params["save"],

@@ -71,8 +71,26 @@ def _assert_msg(result, expect):
         assert fragment in result["msg"], result["msg"]
 
 
+SECRET_PARAMS = ("password", "mutual_password")
+
+
+def param_secrets(value):
+    """Every CHAP secret a case passes (any `password` / `mutual_password` at any depth), so
+    every case checks that none shows, not only the cases that list them."""
+    if isinstance(value, dict):
+        out = [v for k, v in value.items() if k in SECRET_PARAMS and isinstance(v, str) and v]
+        for key, item in value.items():
+            if key not in SECRET_PARAMS:
+                out += param_secrets(item)
+        return out
+    if isinstance(value, list):
+        return [secret for item in value for secret in param_secrets(item)]
+    return []
+
+
 def _assert_no_secret(result, secrets):
     shown = json.dumps(result, default=str)
+    assert "diff" in result or "msg" in result, "the harness asks for diff mode: a result without diff"
     for secret in secrets:
         assert secret not in shown, "a secret is in the module result"
 
@@ -150,6 +168,7 @@ def check_target_case(module_main, case, monkeypatch):
         assert [entry["lio"] for entry in result["rolled_back"]] == expect["rolled_back"]
         assert calls[:len(reported)] == reported          # what ran, then the undo
         assert [c[0] for c in calls[len(reported):]] == expect["rolled_back"]
+        _assert_no_secret(result, case.get("secrets", []) + param_secrets(case["params"]))
         return result
     if failed or case.get("check_mode"):
         assert calls == [] and written == {}, "a failed or check-mode case must change nothing"
@@ -166,7 +185,7 @@ def check_target_case(module_main, case, monkeypatch):
             assert mode == 0o600 and json.loads(content)
         for fragment in expect.get("warnings", []):
             assert any(fragment in w for w in result.get("warnings", [])), result.get("warnings")
-    _assert_no_secret(result, case.get("secrets", []))
+    _assert_no_secret(result, case.get("secrets", []) + param_secrets(case["params"]))
     return result
 
 
@@ -366,7 +385,7 @@ def check_initiator_case(module_main, case, monkeypatch, tmp_path):
             assert any(fragment in w for w in result.get("warnings", [])), result.get("warnings")
         if "devices" in expect:
             assert [(d["portal"], d["lun"], d["name"]) for d in result["devices"]] == [tuple(d) for d in expect["devices"]]
-    secrets = case.get("secrets", [])
+    secrets = case.get("secrets", []) + param_secrets(case["params"])
     _assert_no_secret(result, secrets)
     for cmd in host.commands:
         assert not any(secret in part for secret in secrets for part in cmd), "a secret on a command line: %s" % cmd

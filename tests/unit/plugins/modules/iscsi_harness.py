@@ -24,7 +24,8 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.strata.storage.plugins.module_utils.core import devices
 from ansible_collections.strata.storage.plugins.module_utils.iscsi import initiator as ini
-from ansible_collections.strata.storage.plugins.module_utils.iscsi import lio, lio_executor, private_files, target
+from ansible_collections.strata.storage.plugins.module_utils.core import atomic
+from ansible_collections.strata.storage.plugins.module_utils.iscsi import lio, lio_executor, target
 from ansible_collections.strata.storage.plugins.module_utils.iscsi.lio_ops import project
 from ansible_collections.strata.storage.tests.unit.plugins.module_utils.iscsi.helpers import text
 from ansible_collections.strata.storage.tests.unit.plugins.modules.harness import Exit, fake_device
@@ -145,10 +146,10 @@ def run_target_case(module_main, case, monkeypatch):
         {"exists": False, "is_file": False, "is_block": False, "size": None, "parent_dir": True},
         **({"exists": True, "is_file": True, "size": files[path]} if path in files else {})))
     monkeypatch.setattr(target, "is_local_address", lambda ip: ip not in case.get("foreign", []))
-    monkeypatch.setattr(target, "_read_text", lambda path: saved_text)
+    monkeypatch.setattr(atomic, "read_text", lambda path: saved_text)
     monkeypatch.setattr(target, "_mode", lambda path: case.get("saved_mode", 0o600))
-    monkeypatch.setattr(private_files, "write_private",
-                        lambda path, content, keep_backups=3, mode=0o600: written.update({path: (content, mode, keep_backups)}))
+    monkeypatch.setattr(atomic, "write_atomic", lambda path, content, mode=0o644, keep_backups=0, folder_mode=0o755:
+                        written.update({path: (content, mode, keep_backups)}))
     result, failed = _run(module_main, case["params"], case.get("check_mode", False))
     return result, failed, backend.calls, [r for r in result.get("reads", []) if r == lio.READ_MARK], written
 

@@ -27,7 +27,8 @@ from ansible_collections.strata.storage.plugins.module_utils.core.plan import Pl
 from ansible_collections.strata.storage.plugins.module_utils.core.text import with_article
 from ansible_collections.strata.storage.plugins.module_utils.iscsi import lio, names
 from ansible_collections.strata.storage.plugins.module_utils.iscsi.lio_defaults import (
-    ACL_ATTRIBUTES, BACKSTORE_ATTRIBUTES, SECURE_TPG_ATTRIBUTES, TPG_ATTRIBUTES, TPG_PARAMETERS,
+    ACL_ATTRIBUTE_RANGES, ACL_ATTRIBUTES, BACKSTORE_ATTRIBUTES, SECURE_TPG_ATTRIBUTES, TPG_ATTRIBUTE_RANGES,
+    TPG_ATTRIBUTES, TPG_PARAMETERS,
 )
 from ansible_collections.strata.storage.plugins.module_utils.iscsi.lio_ops import AUTH_FIELDS, LioOp, project
 
@@ -185,6 +186,23 @@ def _check_names(kind, given, known, what):
                           hint="known %ss: %s" % (kind, ", ".join(sorted(known))))
 
 
+def _check_values(given, ranges, what):
+    """Attribute values the kernel would refuse (lio_defaults.*_ATTRIBUTE_RANGES)."""
+    for name, value in sorted(given.items()):
+        rule = ranges.get(name)
+        if rule is None:
+            continue
+        if isinstance(rule, tuple):
+            ok = isinstance(value, int) and rule[0] <= value <= rule[1]
+            allowed = "%d to %d" % rule
+        else:
+            ok = value in rule
+            allowed = " or ".join(str(v) for v in sorted(rule))
+        if not ok:
+            raise StrataError("%s: attribute %s=%s is out of range" % (what, name, value),
+                              hint="the kernel takes %s; nothing was changed" % allowed)
+
+
 def _backstore_req(item):
     plugin = item["type"]
     what = "backstore %s" % item.get("name")
@@ -240,6 +258,7 @@ def _acl_req(item, tag):
             names.check_lun(tpg_lun, "%s: mapped LUN %d points at TPG LUN" % (what, index))
             req.mapped_luns.append((index, tpg_lun, bool(mlun.get("write_protect"))))
     _check_names("attribute", req.attributes, ACL_ATTRIBUTES, what)
+    _check_values(req.attributes, ACL_ATTRIBUTE_RANGES, what)
     return req
 
 
@@ -252,6 +271,7 @@ def _tpg_req(item, allow_any):
     if "authentication" in req.attributes:
         raise StrataError("%s: use the authentication option, not attributes.authentication" % what)
     _check_names("attribute", req.attributes, TPG_ATTRIBUTES, what)
+    _check_values(req.attributes, TPG_ATTRIBUTE_RANGES, what)
     _check_names("parameter", req.parameters, TPG_PARAMETERS, what)
     for name, value in req.parameters.items():
         names.check_parameter(name, value, what)

@@ -317,8 +317,8 @@ class InitiatorRun:
         self.step_records()
         self.step_sessions()
         changed = bool(self.runner.actions)
-        if changed and not self.runner.check_mode:
-            self._reread()
+        if changed and not any(k not in self.waited for k in self.new_sessions):
+            self._reread()      # (wait_for_devices reads the state itself when it has sessions to wait for)
         self.wait_for_devices()
         rescan_count = len(self.runner.actions)
         grew = self.step_rescan()

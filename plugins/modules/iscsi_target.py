@@ -215,7 +215,8 @@ options:
             description:
               - CHAP credentials the initiator must present (C(userid), C(password)), and for mutual CHAP
                 the ones the target presents back (C(mutual_userid), C(mutual_password)). Secrets are 12 to
-                255 characters (open-iscsi's minimum is 12); the mutual secret must differ. Left out, kept.
+                255 characters (RFC 3720 asks for 96 bits without IPsec; the Microsoft initiator refuses less); the
+                mutual secret must differ. Left out, kept.
             type: dict
             suboptions:
               userid:

@@ -24,7 +24,7 @@ import pytest
 
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Runner
 from ansible_collections.strata.storage.plugins.module_utils.iscsi import info, lio
-from ansible_collections.strata.storage.plugins.module_utils.iscsi.lio_executor import LioExecutor
+from ansible_collections.strata.storage.plugins.module_utils.iscsi.lio_executor import LioExecutor, RtslibBackend
 from ansible_collections.strata.storage.plugins.module_utils.iscsi.target import run_target
 from ansible_collections.strata.storage.plugins.module_utils.iscsi.target_planner import TARGET_SPEC
 
@@ -353,13 +353,20 @@ def test_check_mode_plans_what_the_real_run_does_and_a_rerun_plans_nothing():
     assert running_config() == before
 
 
+class _RefusingTpgAttributes(RtslibBackend):
+    """The real backend, with the kernel refusing the TPG's attributes: a refusal the planner cannot
+    foresee (the ranges it knows it refuses at plan time), after a backstore, the target and the TPG
+    were created; the undo runs through the real rtslib."""
+
+    def _tpg_attributes(self, a, _secrets):
+        raise OSError(22, "Invalid argument (refused by the test)")
+
+
 def test_a_failing_op_rolls_back_what_the_run_created():
     before = running_config()
-    params = _scratch()
-    params["tpgs"][0]["attributes"] = {"login_timeout": 3600}   # LIO allows 2 to 30; only the kernel says so
-    runner = Runner(_Local(params))
+    runner = Runner(_Local(_scratch()))
     with pytest.raises(Exception) as exc:
-        run_target(runner.module, runner, executor=LioExecutor(runner))
+        run_target(runner.module, runner, executor=LioExecutor(runner, backend=_RefusingTpgAttributes()))
     assert "set attributes of TPG 1" in exc.value.msg and "removed again" in exc.value.msg, exc.value.msg
     undone = [entry["lio"] for entry in exc.value.rolled_back]
     assert undone == ["tpg_delete", "target_delete", "backstore_delete"], undone

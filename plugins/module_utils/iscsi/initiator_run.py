@@ -21,14 +21,20 @@ from __future__ import annotations
 import os
 import time
 
+from ansible_collections.strata.storage.plugins.module_utils.core import atomic
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.core.module_support import file_writer
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
 from ansible_collections.strata.storage.plugins.module_utils.iscsi import initiator as ini
-from ansible_collections.strata.storage.plugins.module_utils.iscsi import private_files
 
 RECORD_MODE = 0o600
+
+
+def record_writer(path, content, mode):
+    """A Runner writer for iscsiadm's records: no older copies, since iscsiadm reads every file of
+    a node record's portal folder as an iface record (a `default.strata-bak.1` would be one)."""
+    atomic.write_atomic(path, content, mode=mode, keep_backups=0)
 
 
 def _portal_arg(ip, port):
@@ -167,7 +173,7 @@ class InitiatorRun:
         if updates:
             self._execute(Action(description="set the discovery CHAP credentials of %s (%s)" % (
                 _portal_arg(ip, port), ", ".join(sorted(updates))), path=path,
-                content=ini.render_record(text, updates), mode=RECORD_MODE), writer=private_files.writer(0))
+                content=ini.render_record(text, updates), mode=RECORD_MODE), writer=record_writer)
 
     def _predict_records(self, ip, port, targets):
         """Check mode: what `--discover -o new` would record (a discovery that writes nothing)."""
@@ -201,7 +207,7 @@ class InitiatorRun:
                 shown = sorted(set(k if k in target.settings else k.split(".")[-1] for k in updates))
                 self._execute(Action(description="set %s in the node record of %s at %s" % (
                     ", ".join(shown), target.name, _portal_arg(ip, port)), path=path,
-                    content=ini.render_record(text, updates), mode=RECORD_MODE), writer=private_files.writer(0))
+                    content=ini.render_record(text, updates), mode=RECORD_MODE), writer=record_writer)
                 session = self.state.session(target.name, ip, port)
                 if session and session_keys:
                     if self.req.relogin and target.state == "logged_in":
@@ -311,8 +317,8 @@ class InitiatorRun:
         self.step_records()
         self.step_sessions()
         changed = bool(self.runner.actions)
-        if changed and not self.runner.check_mode:
-            self._reread()
+        if changed and not any(k not in self.waited for k in self.new_sessions):
+            self._reread()      # (wait_for_devices reads the state itself when it has sessions to wait for)
         self.wait_for_devices()
         rescan_count = len(self.runner.actions)
         grew = self.step_rescan()

@@ -61,3 +61,21 @@ SECURE_TPG_ATTRIBUTES = {
     "demo_mode_write_protect": 1,
     "cache_dynamic_acls": 0,
 }
+
+# The values the kernel takes for the attributes a user sets (Linux 6.1
+# drivers/target/iscsi/iscsi_target_tpg.c iscsit_ta_* and iscsi_target_nodeattrib.c
+# iscsit_na_*, with the TA_* / NA_* limits of include/target/iscsi/iscsi_target_core.h): a
+# value outside is refused by configfs (EINVAL) half-way through a run, so the planner refuses
+# it first. (low, high) inclusive, or a tuple of the allowed values.
+TPG_ATTRIBUTE_RANGES = {
+    "authentication": (0, 1), "cache_dynamic_acls": (0, 1), "default_cmdsn_depth": (1, 512),
+    "default_erl": (0, 2), "demo_mode_discovery": (0, 1), "demo_mode_write_protect": (0, 1),
+    "fabric_prot_type": {0, 1, 3}, "generate_node_acls": (0, 1), "login_keys_workaround": (0, 1),
+    "login_timeout": (5, 30), "netif_timeout": (2, 15), "prod_mode_write_protect": (0, 1),
+    "t10_pi": (0, 1), "tpg_enabled_sendtargets": (0, 1),
+}
+ACL_ATTRIBUTE_RANGES = {
+    "dataout_timeout": (2, 60), "dataout_timeout_retries": (1, 15), "default_erl": (0, 2),
+    "nopin_response_timeout": (3, 60), "nopin_timeout": (3, 60), "random_datain_pdu_offsets": (0, 1),
+    "random_datain_seq_offsets": (0, 1), "random_r2t_offsets": (0, 1),
+}

@@ -9,14 +9,25 @@ Read from:
   `eui.` + 16 hex digits, `naa.` + 16 or 32 hex digits; at most 223 bytes; names are
   normalised to lower case (stringprep), so we ask for lower case rather than compare
   names that the two ends might normalise differently.
-- rtslib-fb 2.1.75 `utils.normalize_wwn` (no `_`, no space in an IQN), `LUN.MAX_TARGET_LUN`
-  (65535), `MappedLUN.MAX_LUN` (255), `StorageObject.__init__` (no `/` or whitespace in a
-  backstore name), `_set_auth_attr` (an auth value of at most 255 characters, never the
-  word `NULL`, which configfs reads as "unset").
+- rtslib-fb 2.1.75 `utils.normalize_wwn`, which LIO target and ACL names go through (the iscsi
+  fabric's wwn_types: iqn, naa, eui): an IQN needs a second '.' after the date
+  (`iqn.YYYY-MM.x.y`; `iqn.2026-01.com:disk` is refused) and no `_` or space; a NAA name is
+  exactly 16 hex digits starting with 1, 2 or 5 (the 32-digit NAA 6 names RFC 3980 allows are
+  refused): `check_lio_name`. `LUN.MAX_TARGET_LUN` (65535), `MappedLUN.MAX_LUN` (255; rtslib
+  2.2 dropped that limit), `StorageObject.__init__` (no `/` or whitespace in a backstore
+  name), `_set_auth_attr` (an auth value of at most 255 characters, never the word `NULL`,
+  which configfs reads as "unset").
+- the kernel's backstore parameters (target_core_file.c / target_core_iblock.c
+  `*_set_configfs_dev_params`): the path is one `fd_dev_name=` / `udev_path=` option of a
+  list split at ',' and newlines, copied into FD_MAX_DEV_NAME (256) / SE_UDEV_PATH_LEN (512)
+  bytes, cut silently when longer (and fileio opens the cut path with O_CREAT):
+  `check_backstore_path`.
 - RFC 3720 8.2.1 / RFC 1994: the same CHAP secret must not be used in both directions
-  (mutual CHAP).
-- open-iscsi 2.1.8 and most initiators (Windows, VMware) want a CHAP secret of at least
-  12 characters; LIO takes shorter ones, so the login would fail only on the initiator.
+  (mutual CHAP); open-iscsi refuses it too (auth.c: AUTH_DBG_STATUS_PASSWD_IDENTICAL).
+- RFC 3720 8.2.1: a CHAP secret shorter than 96 bits (12 bytes) is allowed only under IPsec.
+  Neither LIO nor open-iscsi enforces it (open-iscsi's check in auth.c
+  `acl_chap_compute_rsp` is dead: login.c always sets ip_sec=1); the Microsoft initiator
+  does (12 to 16 characters). We refuse shorter secrets as a policy, on both ends.
 """
 
 from __future__ import annotations
@@ -30,7 +41,7 @@ ISCSI_NAME_MAX = 223
 LUN_MAX = 65535          # rtslib LUN.MAX_TARGET_LUN
 MAPPED_LUN_MAX = 255     # rtslib MappedLUN.MAX_LUN
 TPG_TAG_MAX = 65535
-CHAP_SECRET_MIN = 12     # open-iscsi's minimum (and Windows', VMware's)
+CHAP_SECRET_MIN = 12     # RFC 3720 8.2.1 (96 bits without IPsec); the Microsoft initiator enforces it
 CHAP_VALUE_MAX = 255     # rtslib _set_auth_attr
 DEFAULT_PORT = 3260
 
@@ -38,6 +49,12 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
 _IQN_RE = re.compile(r"^iqn\.[0-9]{4}-(0[1-9]|1[0-2])\.%s(?:\.%s)*(?::[a-z0-9.:-]+)?$" % (_LABEL, _LABEL))
 _EUI_RE = re.compile(r"^eui\.[0-9a-f]{16}$")
 _NAA_RE = re.compile(r"^naa\.(?:[0-9a-f]{16}|[0-9a-f]{32})$")
+# rtslib-fb 2.1.75 utils.normalize_wwn: 'iqn': r"iqn\.[0-9]{4}-[0-1][0-9]\..*\..*", 'naa':
+# r"naa\.[125][0-9a-fA-F]{15}$" (names are lower-cased first)
+_LIO_IQN_RE = re.compile(r"^iqn\.[0-9]{4}-[0-1][0-9]\..*\.")
+_LIO_NAA_RE = re.compile(r"^naa\.[125][0-9a-f]{15}$")
+FD_DEV_NAME_MAX = 255        # target_core_file.h FD_MAX_DEV_NAME (256, with the NUL)
+UDEV_PATH_MAX = 511          # target_core_base.h SE_UDEV_PATH_LEN (512, with the NUL)
 _BACKSTORE_RE = re.compile(r"^[A-Za-z0-9_.:+-]{1,128}$")
 _USERID_RE = re.compile(r"^\S{1,255}$")
 
@@ -62,6 +79,34 @@ def check_iscsi_name(name, what="iSCSI name"):
     if _EUI_RE.match(text) or _NAA_RE.match(text):
         return text
     raise StrataError("%s '%s' is not a valid iSCSI name (iqn., eui. or naa.)" % (what, text), hint=hint)
+
+
+def check_lio_name(name, what="iSCSI name"):
+    """A name LIO takes for a target or an ACL: check_iscsi_name, then what rtslib-fb's
+    normalize_wwn refuses besides (the module would otherwise fail half-way, in rtslib)."""
+    text = check_iscsi_name(name, what)
+    if text.startswith("iqn.") and not _LIO_IQN_RE.match(text):
+        raise StrataError("%s '%s' is not taken by LIO: rtslib wants a second '.' after the date "
+                          "(iqn.YYYY-MM.reversed.domain...)" % (what, text),
+                          hint="e.g. iqn.2026-01.com.example:disk1 rather than iqn.2026-01.com:disk1")
+    if text.startswith("naa.") and not _LIO_NAA_RE.match(text):
+        raise StrataError("%s '%s' is not taken by LIO: rtslib takes NAA names of 16 hex digits starting "
+                          "with 1, 2 or 5" % (what, text), hint="use an IQN, or a NAA name like naa.5001405...")
+    return text
+
+
+def check_backstore_path(path, plugin, what):
+    """A backstore's device or file as the kernel's option parser takes it: no ',' or newline
+    (they split the option list) and short enough not to be cut."""
+    text = str(path)
+    limit = FD_DEV_NAME_MAX if plugin == "fileio" else UDEV_PATH_MAX
+    if "," in text or "\n" in text:
+        raise StrataError("%s: the path %r holds a ',' or a newline, which the kernel reads as the end of "
+                          "the option" % (what, text), hint="rename the file or use a link without them")
+    if len(text.encode("utf-8")) > limit:
+        raise StrataError("%s: the path is longer than the %d bytes the kernel keeps for it" % (what, limit),
+                          hint="use a shorter path (a link works)")
+    return text
 
 
 def check_backstore_name(name):
@@ -105,8 +150,9 @@ def check_chap_secret(value, what):
         return None
     text = str(value)
     if len(text) < CHAP_SECRET_MIN:
-        raise StrataError("%s: the CHAP secret is shorter than %d characters, which open-iscsi (and most "
-                          "initiators) refuse" % (what, CHAP_SECRET_MIN),
+        raise StrataError("%s: the CHAP secret is shorter than %d characters (96 bits, the least RFC 3720 "
+                          "8.2.1 allows without IPsec; the Microsoft initiator refuses shorter ones)"
+                          % (what, CHAP_SECRET_MIN),
                           hint="use a secret of %d to %d characters" % (CHAP_SECRET_MIN, CHAP_VALUE_MAX))
     if len(text) > CHAP_VALUE_MAX:
         raise StrataError("%s: the CHAP secret is longer than %d characters" % (what, CHAP_VALUE_MAX))

@@ -14,10 +14,10 @@ import os
 import socket
 import stat
 
-from ansible_collections.strata.storage.plugins.module_utils.core import devices
+from ansible_collections.strata.storage.plugins.module_utils.core import atomic, devices
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
-from ansible_collections.strata.storage.plugins.module_utils.iscsi import lio, names, private_files
+from ansible_collections.strata.storage.plugins.module_utils.iscsi import lio, names
 from ansible_collections.strata.storage.plugins.module_utils.iscsi.lio_executor import LioExecutor
 from ansible_collections.strata.storage.plugins.module_utils.iscsi.target_planner import (
     PlanEnv, plan_target, target_request_from_params,
@@ -142,11 +142,12 @@ def run_target(module, runner, executor=None, env=None, read=None):
     saved = {"path": req.save_file, "changed": False}
     if req.save:
         text = lio.save_text(tree)
-        if not lio.saved_matches(_read_text(req.save_file), tree) or _mode(req.save_file) != 0o600:
+        if not lio.saved_matches(atomic.read_text(req.save_file), tree) or _mode(req.save_file) != 0o600:
             runner.execute(Action(description="save the LIO configuration to %s (0600; rtslib-fb-targetctl / "
                                               "target.service restores it at boot)" % req.save_file,
                                   path=req.save_file, content=text, mode=0o600),
-                           writer=private_files.writer(req.keep_backups))
+                           writer=lambda path, content, mode: atomic.write_atomic(
+                               path, content, mode=mode, keep_backups=req.keep_backups, folder_mode=0o700))
             saved["changed"] = True
     wanted = {b.name for b in req.backstores}
     summary = target_summary(state, tree, req.wwn)
@@ -162,14 +163,6 @@ def run_target(module, runner, executor=None, env=None, read=None):
                                                      else discovery or {}))
     result["changed"] = bool(ops) or saved["changed"]
     return plan, result
-
-
-def _read_text(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 def _mode(path):

@@ -27,7 +27,8 @@ from ansible_collections.strata.storage.plugins.module_utils.core.plan import Pl
 from ansible_collections.strata.storage.plugins.module_utils.core.text import with_article
 from ansible_collections.strata.storage.plugins.module_utils.iscsi import lio, names
 from ansible_collections.strata.storage.plugins.module_utils.iscsi.lio_defaults import (
-    ACL_ATTRIBUTES, BACKSTORE_ATTRIBUTES, SECURE_TPG_ATTRIBUTES, TPG_ATTRIBUTES, TPG_PARAMETERS,
+    ACL_ATTRIBUTE_RANGES, ACL_ATTRIBUTES, BACKSTORE_ATTRIBUTES, SECURE_TPG_ATTRIBUTES, TPG_ATTRIBUTE_RANGES,
+    TPG_ATTRIBUTES, TPG_PARAMETERS,
 )
 from ansible_collections.strata.storage.plugins.module_utils.iscsi.lio_ops import AUTH_FIELDS, LioOp, project
 
@@ -185,6 +186,23 @@ def _check_names(kind, given, known, what):
                           hint="known %ss: %s" % (kind, ", ".join(sorted(known))))
 
 
+def _check_values(given, ranges, what):
+    """Attribute values the kernel would refuse (lio_defaults.*_ATTRIBUTE_RANGES)."""
+    for name, value in sorted(given.items()):
+        rule = ranges.get(name)
+        if rule is None:
+            continue
+        if isinstance(rule, tuple):
+            ok = isinstance(value, int) and rule[0] <= value <= rule[1]
+            allowed = "%d to %d" % rule
+        else:
+            ok = value in rule
+            allowed = " or ".join(str(v) for v in sorted(rule))
+        if not ok:
+            raise StrataError("%s: attribute %s=%s is out of range" % (what, name, value),
+                              hint="the kernel takes %s; nothing was changed" % allowed)
+
+
 def _backstore_req(item):
     plugin = item["type"]
     what = "backstore %s" % item.get("name")
@@ -214,6 +232,8 @@ def _backstore_req(item):
             req.size = sizes.parse_size(item["size"], what="%s size" % what).bytes
             if req.size % 512:
                 raise StrataError("%s: size %s is not a multiple of 512 bytes" % (what, item["size"]))
+    if req.path:
+        names.check_backstore_path(req.path, plugin, what)
     if "emulate_write_cache" in req.attributes:
         raise StrataError("%s: set the write cache with write_back, not attributes.emulate_write_cache" % what)
     _check_names("attribute", req.attributes, BACKSTORE_ATTRIBUTES[plugin], what)
@@ -221,7 +241,7 @@ def _backstore_req(item):
 
 
 def _acl_req(item, tag):
-    node = names.check_iscsi_name(item["initiator"], "ACL initiator name in TPG %d" % tag)
+    node = names.check_lio_name(item["initiator"], "ACL initiator name in TPG %d" % tag)
     what = "ACL %s in TPG %d" % (node, tag)
     req = AclReq(node=node, state=item["state"],
                  attributes={k: norm_attr(v) for k, v in (item.get("attributes") or {}).items()})
@@ -238,6 +258,7 @@ def _acl_req(item, tag):
             names.check_lun(tpg_lun, "%s: mapped LUN %d points at TPG LUN" % (what, index))
             req.mapped_luns.append((index, tpg_lun, bool(mlun.get("write_protect"))))
     _check_names("attribute", req.attributes, ACL_ATTRIBUTES, what)
+    _check_values(req.attributes, ACL_ATTRIBUTE_RANGES, what)
     return req
 
 
@@ -250,6 +271,7 @@ def _tpg_req(item, allow_any):
     if "authentication" in req.attributes:
         raise StrataError("%s: use the authentication option, not attributes.authentication" % what)
     _check_names("attribute", req.attributes, TPG_ATTRIBUTES, what)
+    _check_values(req.attributes, TPG_ATTRIBUTE_RANGES, what)
     _check_names("parameter", req.parameters, TPG_PARAMETERS, what)
     for name, value in req.parameters.items():
         names.check_parameter(name, value, what)
@@ -289,7 +311,7 @@ def _tpg_req(item, allow_any):
 
 def target_request_from_params(params):
     """Validate everything that needs no state; raise StrataError on the first problem."""
-    wwn = names.check_iscsi_name(params["wwn"], "target name")
+    wwn = names.check_lio_name(params["wwn"], "target name")
     req = TargetReq(wwn=wwn, state=params["state"], purge=params["purge"],
                     remove_in_use=params["remove_in_use"], force=list(params.get("force") or []),
                     allow_any_address=params["allow_any_address"], save=params["save"],

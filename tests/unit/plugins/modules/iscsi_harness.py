@@ -24,7 +24,8 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.strata.storage.plugins.module_utils.core import devices
 from ansible_collections.strata.storage.plugins.module_utils.iscsi import initiator as ini
-from ansible_collections.strata.storage.plugins.module_utils.iscsi import lio, lio_executor, private_files, target
+from ansible_collections.strata.storage.plugins.module_utils.core import atomic
+from ansible_collections.strata.storage.plugins.module_utils.iscsi import lio, lio_executor, target
 from ansible_collections.strata.storage.plugins.module_utils.iscsi.lio_ops import project
 from ansible_collections.strata.storage.tests.unit.plugins.module_utils.iscsi.helpers import text
 from ansible_collections.strata.storage.tests.unit.plugins.modules.harness import Exit, fake_device
@@ -71,8 +72,26 @@ def _assert_msg(result, expect):
         assert fragment in result["msg"], result["msg"]
 
 
+SECRET_PARAMS = ("password", "mutual_password")
+
+
+def param_secrets(value):
+    """Every CHAP secret a case passes (any `password` / `mutual_password` at any depth), so
+    every case checks that none shows, not only the cases that list them."""
+    if isinstance(value, dict):
+        out = [v for k, v in value.items() if k in SECRET_PARAMS and isinstance(v, str) and v]
+        for key, item in value.items():
+            if key not in SECRET_PARAMS:
+                out += param_secrets(item)
+        return out
+    if isinstance(value, list):
+        return [secret for item in value for secret in param_secrets(item)]
+    return []
+
+
 def _assert_no_secret(result, secrets):
     shown = json.dumps(result, default=str)
+    assert "diff" in result or "msg" in result, "the harness asks for diff mode: a result without diff"
     for secret in secrets:
         assert secret not in shown, "a secret is in the module result"
 
@@ -127,10 +146,10 @@ def run_target_case(module_main, case, monkeypatch):
         {"exists": False, "is_file": False, "is_block": False, "size": None, "parent_dir": True},
         **({"exists": True, "is_file": True, "size": files[path]} if path in files else {})))
     monkeypatch.setattr(target, "is_local_address", lambda ip: ip not in case.get("foreign", []))
-    monkeypatch.setattr(target, "_read_text", lambda path: saved_text)
+    monkeypatch.setattr(atomic, "read_text", lambda path: saved_text)
     monkeypatch.setattr(target, "_mode", lambda path: case.get("saved_mode", 0o600))
-    monkeypatch.setattr(private_files, "write_private",
-                        lambda path, content, keep_backups=3, mode=0o600: written.update({path: (content, mode, keep_backups)}))
+    monkeypatch.setattr(atomic, "write_atomic", lambda path, content, mode=0o644, keep_backups=0, folder_mode=0o755:
+                        written.update({path: (content, mode, keep_backups)}))
     result, failed = _run(module_main, case["params"], case.get("check_mode", False))
     return result, failed, backend.calls, [r for r in result.get("reads", []) if r == lio.READ_MARK], written
 
@@ -150,6 +169,7 @@ def check_target_case(module_main, case, monkeypatch):
         assert [entry["lio"] for entry in result["rolled_back"]] == expect["rolled_back"]
         assert calls[:len(reported)] == reported          # what ran, then the undo
         assert [c[0] for c in calls[len(reported):]] == expect["rolled_back"]
+        _assert_no_secret(result, case.get("secrets", []) + param_secrets(case["params"]))
         return result
     if failed or case.get("check_mode"):
         assert calls == [] and written == {}, "a failed or check-mode case must change nothing"
@@ -166,7 +186,7 @@ def check_target_case(module_main, case, monkeypatch):
             assert mode == 0o600 and json.loads(content)
         for fragment in expect.get("warnings", []):
             assert any(fragment in w for w in result.get("warnings", [])), result.get("warnings")
-    _assert_no_secret(result, case.get("secrets", []))
+    _assert_no_secret(result, case.get("secrets", []) + param_secrets(case["params"]))
     return result
 
 
@@ -366,7 +386,7 @@ def check_initiator_case(module_main, case, monkeypatch, tmp_path):
             assert any(fragment in w for w in result.get("warnings", [])), result.get("warnings")
         if "devices" in expect:
             assert [(d["portal"], d["lun"], d["name"]) for d in result["devices"]] == [tuple(d) for d in expect["devices"]]
-    secrets = case.get("secrets", [])
+    secrets = case.get("secrets", []) + param_secrets(case["params"])
     _assert_no_secret(result, secrets)
     for cmd in host.commands:
         assert not any(secret in part for secret in secrets for part in cmd), "a secret on a command line: %s" % cmd

@@ -92,3 +92,36 @@ def test_numbers():
     with pytest.raises(StrataError, match="out of range") as exc:
         names.check_tpg_tag(0)
     assert "1 to 65535" in exc.value.hint
+
+
+@pytest.mark.parametrize("name, message", [
+    # rtslib-fb 2.1.75 utils.normalize_wwn refuses these for LIO targets and ACLs
+    ("iqn.2026-01.com:disk1", "second '.' after the date"), ("iqn.2026-12.example", "second '.' after the date"),
+    ("naa.60014051c5c51a0000040008000000e1", "16 hex digits"), ("naa.6001405abcdef012", "starting with 1, 2 or 5"),
+])
+def test_names_lio_refuses(name, message):
+    assert names.check_iscsi_name(name) == name     # valid iSCSI names (RFC 3720/3980) ...
+    with pytest.raises(StrataError, match=message):  # ... that rtslib does not take
+        names.check_lio_name(name)
+
+
+@pytest.mark.parametrize("name", [
+    "iqn.2026-01.com.example:storage.disk1", "iqn.2026-01.com:disk.1", "iqn.1993-08.org.debian:01:8d286a45e3d7",
+    "naa.52004567ba64678d", "naa.1000000000000001", "eui.02004567a425678d",
+])
+def test_names_lio_takes(name):
+    assert names.check_lio_name(name) == name
+
+
+@pytest.mark.parametrize("path, plugin, message", [
+    ("/srv/a,b.img", "fileio", "','"), ("/dev/x\nfd_dev_size=1", "block", "newline"),
+    ("/srv/" + "x" * 251, "fileio", "longer than the 255 bytes"), ("/dev/" + "x" * 507, "block", "longer than the 511"),
+])
+def test_backstore_paths_the_kernel_would_cut(path, plugin, message):
+    with pytest.raises(StrataError, match=message):
+        names.check_backstore_path(path, plugin, "backstore x")
+
+
+def test_backstore_paths_at_the_limit():
+    assert names.check_backstore_path("/srv/" + "x" * 250, "fileio", "b")
+    assert names.check_backstore_path("/dev/" + "x" * 506, "block", "b")

@@ -673,6 +673,7 @@ def _plan_level_and_grow(run):
     if not req.reshape:
         raise StrataError("md array %s: %s is a reshape; set reshape: true to allow it" % (req.name, " and ".join(what)),
                           hint="nothing was changed")
+    rules.check_reshape_policy(array, req.name, " and ".join(what))
     idle = run.need_idle(" and ".join(what))
     backup = ["--backup-file=%s" % req.backup_file] if req.backup_file else []
     if want_level != array.level:
@@ -686,6 +687,11 @@ def _plan_level_and_grow(run):
             if array.raid_disks != 2:
                 raise StrataError("md array %s: only a raid1 of 2 members becomes raid5 (it has %d)" % (
                     req.name, array.raid_disks), hint="first shrink it by hand or create a new array")
+            if array.component_size % 4096:
+                raise StrataError("md array %s uses %d bytes of each member, not a multiple of 4 KiB: mdadm cannot "
+                                  "convert it to raid5 (Grow.c: \"reduce size to multiple of 4K first\")" % (
+                                      req.name, array.component_size),
+                                  hint="shrink it to a multiple of 4 KiB by hand first (mdadm --grow --size)")
             run.add(MdAction("change md array %s from raid1 to raid5 (2 members, no data moved)" % req.name,
                              [MDADM, "--grow", run.dev, "--level=5"], wait_idle=idle))
             run.level = "raid5"
@@ -739,6 +745,10 @@ def _plan_size(run):
     req, array = run.req, run.array
     if req.size is None:
         return
+    if array.level == "raid0":
+        raise StrataError("md array %s is raid0: mdadm cannot change how much of each member it uses (Grow.c: "
+                          "\"Component size change is not supported for RAID0\")" % req.name,
+                          hint="leave size out for raid0 arrays")
     unit = max(array.chunk or 0, 64 * 1024)
     largest = _max_component(array)
     if req.size == "max":
@@ -760,6 +770,7 @@ def _plan_size(run):
     if not req.reshape:
         raise StrataError("md array %s: growing each member's share from %s to %s needs reshape: true" % (
             req.name, sizes.human(array.component_size), sizes.human(target)))
+    rules.check_reshape_policy(array, req.name, "a size change")
     idle = run.need_idle("growing its size")
     run.add(MdAction("grow md array %s to use %s of each member (was %s)" % (
         req.name, sizes.human(target), sizes.human(array.component_size)),

@@ -65,6 +65,7 @@ class MdAction(Action):
     scrub) before it runs; the executor waits, check mode does not."""
 
     wait_idle: str = None      # the array name to wait for, or None
+    undo_after: list = None    # more undo Actions, run in order after `undo` (core's Action has one)
 
 
 @dataclass
@@ -422,10 +423,16 @@ def _plan_create(req, infos, plan):
         cmd.append("--consistency-policy=%s" % req.consistency_policy)
     if req.journal:
         cmd.append("--write-journal=%s" % by_path[req.journal].realpath)
-    cmd += [by_path[p].realpath for p in req.members + req.spares]
-    plan.add(Action("create %s md array %s on %s%s" % (
-        req.level, req.name, ", ".join(req.members), " with spares %s" % ", ".join(req.spares) if req.spares else ""),
-        cmd))
+    devices = [by_path[p].realpath for p in req.members + req.spares]
+    cmd += devices
+    if req.journal:
+        devices.append(by_path[req.journal].realpath)
+    plan.add(MdAction(
+        "create %s md array %s on %s%s" % (
+            req.level, req.name, ", ".join(req.members), " with spares %s" % ", ".join(req.spares) if req.spares else ""),
+        cmd, undo=Action("stop md array %s, which this run created" % req.name, [MDADM, "--stop", req.device]),
+        undo_after=[Action("zero the md superblock this run wrote on %s" % path, [MDADM, "--zero-superblock", path])
+                    for path in devices]))
     plan.after = {"state": "running", "name": req.name, "uuid": None, "level": req.level,
                   "raid_disks": len(req.members), "chunk": req.chunk, "layout": req.layout,
                   "bitmap": req.bitmap, "consistency_policy": req.consistency_policy or req.journal and "journal",

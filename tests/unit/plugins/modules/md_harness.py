@@ -5,7 +5,8 @@ A case (YAML) names a captured state (tests/fixtures/md/<version>/<fixture>.json
 reader's sysfs/mdstat snapshot plus `mdadm --detail --scan`), the module params, what new
 devices hold (blank, md_member, xfs, lvm2_member, zfs_member, mounted, missing, small; a
 captured `blkid -p` each), the mdadm.conf content, and the exact changing commands expected
-in order. A failed case must run nothing; every case counts the processes read.
+in order. A failed case must run nothing, unless it names a command that fails (`fail_cmd`):
+then `expect.ran` pins what ran, the undo included; every case counts the processes read.
 """
 from __future__ import annotations
 
@@ -88,6 +89,8 @@ def run_case(module_main, case, monkeypatch):
             reads.append(cmd)
             return 2, "", ""
         ran.append(cmd)
+        if cmd == case.get("fail_cmd"):
+            return 1, "", "mdadm: the failure this case asks for"
         return 0, "", ""
 
     def exit_json(self, **result):
@@ -139,12 +142,17 @@ def check_case(module_main, case, monkeypatch):
             assert fragment in result["msg"], result["msg"]
     planned = [a["cmd"] for a in result.get("actions", []) if "cmd" in a]
     assert planned == expect.get("commands", []), json.dumps(planned)
-    if failed:
+    if failed and "ran" in expect:     # a step failed half way: what ran, then what was undone
+        assert ran == expect["ran"], json.dumps(ran)
+        assert [e["cmd"] for e in result.get("rolled_back", [])] == expect.get("rolled_back", [])
+    elif failed:
         assert ran == [] and written == {}, "a failed case must change nothing"
     else:
         assert result["changed"] == expect["changed"]
-    if case.get("check_mode") or failed:
+    if case.get("check_mode") or failed and "ran" not in expect:
         assert ran == [] and written == {}
+    elif failed:
+        assert written == {}
     else:
         assert ran == expect.get("commands", [])
         assert sorted(written) == sorted(expect.get("files", []))

@@ -651,6 +651,14 @@ def _plan_new_devices(run):
             hint="name it in force to zero its superblock and add it as a new spare")
     if array.level == "raid0" and fresh:
         raise StrataError("md array %s is raid0: it takes no spares (growing raid0 is not supported here)" % req.name)
+    if fresh and array.level in ("raid1", "raid4", "raid5", "raid6") and \
+            array.degraded > rules.max_failures(array.level, array.raid_disks):
+        raise StrataError(
+            "md array %s has failed: %d of its %d members are missing, more than %s survives; a new device cannot "
+            "rebuild it (mdadm refuses: \"using --add cannot work and might destroy data\")" % (
+                req.name, array.degraded, array.raid_disks, array.level),
+            hint="stop it and assemble it again with every member it still has (docs/md.md 'An array that will not "
+                 "assemble'); nothing was changed")
     _check_sizes(req, fresh, need=_member_need(array))
     for action in _guard(req, fresh, "a member of md array %s" % req.name):
         run.add(action)

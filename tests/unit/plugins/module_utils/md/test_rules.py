@@ -124,3 +124,22 @@ def test_no_reshape_or_resize_with_ppl_or_journal(policy):
         rules.check_reshape_policy(array, "cap_ppl", "a size change")
     array.consistency_policy = "resync"
     rules.check_reshape_policy(array, "cap_ppl", "a size change")
+
+
+def test_no_add_to_a_failed_array():
+    """Manage.c: "has failed so using --add cannot work and might destroy data"."""
+    from ansible_collections.strata.storage.plugins.module_utils.core.devices import DeviceInfo
+
+    def blank(path):
+        info = DeviceInfo(path=path, realpath=path)
+        info.exists, info.is_block, info.size, info.probe = True, True, 1 << 30, {}
+        return info
+    state = md_state("clean_r1_r5_r10")
+    array = state.find(name="cap_r5")
+    request = req(name="cap_r5", spares=["/dev/vdb"])
+    array.degraded = 1          # one missing: a new device rebuilds it
+    plan = plan_array(request, state, blank, lambda: [])
+    assert [a.cmd for a in plan.actions] == [["mdadm", "/dev/md/cap_r5", "--add", "/dev/vdb"]]
+    array.degraded = 2          # two missing from a raid5: the data is gone
+    with pytest.raises(StrataError, match="has failed"):
+        plan_array(request, state, blank, lambda: [])

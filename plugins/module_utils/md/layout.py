@@ -86,11 +86,12 @@ def _entry_for(req, array, uuid_hint=None):
     return Entry(name=req.name, uuid=req.uuid or uuid_hint, metadata=req.metadata or "1.2")
 
 
-def predicted_entries(reqs, state, plans):
-    """mdadm.conf entries as the plans leave them (check mode: a new array's UUID is not known)."""
+def predicted_entries(reqs, before, plans):
+    """mdadm.conf entries as the plans leave them (check mode: a new array's UUID is not known).
+    before: {name: the array found for each request, or None}."""
     out = []
     for req, plan in zip(reqs, plans):
-        array = find_array(req, state)
+        array = before[req.name]
         if req.state == "absent":
             if array is not None or req.uuid or plan.actions:
                 out.append(Entry(name=req.name, uuid=array.uuid if array else req.uuid, present=False))
@@ -151,7 +152,8 @@ def run(module, runner, array_params, waiter=None):
     state = md.read_state(runner)
     plans = [plan_array(req, state, inspector.inspect, examine) for req in reqs]
     before = {req.name: find_array(req, state) for req in reqs}
-    cfg_plan = plan_config(cfg, predicted_entries(reqs, state, plans), read_text(cfg.path))
+    conf_text = read_text(cfg.path)     # our mdadm commands never write it: read once
+    cfg_plan = plan_config(cfg, predicted_entries(reqs, before, plans), conf_text)
     waiter = waiter or Waiter()
     waited = {}
     if module.check_mode:
@@ -173,7 +175,7 @@ def run(module, runner, array_params, waiter=None):
         changed = any(plan.actions for plan in plans)
         if changed:
             state = md.read_state(runner)
-        cfg_plan = plan_config(cfg, entries_after(reqs, before, state), read_text(cfg.path))
+        cfg_plan = plan_config(cfg, entries_after(reqs, before, state), conf_text)
         runner.execute_all(cfg_plan.actions, writer=file_writer)
         runner.undo_stack = []    # every step done: a wait that times out below undoes nothing
         for req in reqs:

@@ -118,7 +118,8 @@ def run_case(module_main, case, monkeypatch):
     monkeypatch.setattr(MdInspector, "inspect",
                         lambda self, path: fake_device(path, kinds.get(path, "blank"), sizes.get(path)))
     monkeypatch.setattr(md_config, "default_path", lambda: CONF)
-    monkeypatch.setattr(md_layout, "read_text", files.get)
+    conf_reads = []
+    monkeypatch.setattr(md_layout, "read_text", lambda path: conf_reads.append(path) or files.get(path))
     monkeypatch.setattr("ansible_collections.strata.storage.plugins.module_utils.core.module_support.write_atomic",
                         lambda path, content, mode=0o644, keep_backups=0: written.update({path: content}))
     monkeypatch.setattr(md_layout.Waiter, "wait", lambda self, name, timeout, kernel=None: waits.append(name) or 0)
@@ -130,6 +131,7 @@ def run_case(module_main, case, monkeypatch):
         with pytest.raises(Exit) as exc:
             module_main()
     exc.value.result["_waits"] = waits
+    exc.value.result["_conf_reads"] = conf_reads
     return exc.value.result, exc.value.failed, ran, reads, written
 
 
@@ -170,6 +172,7 @@ def check_case(module_main, case, monkeypatch):
         assert len(scans) == (1 if has_arrays else 0)
     else:
         assert len(scans) == (1 if has_arrays else 0)
+    assert len(result["_conf_reads"]) <= 1, "mdadm.conf is read once per run: %s" % result["_conf_reads"]
     if "notes" in expect:
         for fragment in expect["notes"]:
             assert any(fragment in note for note in result.get("notes", [])), result.get("notes")

@@ -819,9 +819,21 @@ def _plan_bitmap_policy(run):
     if want == "ppl" and (array.level != "raid5" or array.metadata == "0.90"):
         raise StrataError("md array %s: the PPL policy needs raid5 with 1.x metadata (it is %s, metadata %s)" % (
             req.name, array.level, array.metadata))
+    idle = None
+    if "bitmap" in (current, want):
+        # the kernel adds or removes a bitmap only on an idle array (md-bitmap location_store:
+        # -EBUSY while a resync, recovery, reshape or scrub runs; mdadm: "Cannot add bitmap
+        # while array is resyncing or reshaping etc.")
+        idle = run.need_idle("changing the bitmap")
+        if run.plan.actions:     # an add or a grow earlier in this run starts such work
+            if not req.wait:
+                raise StrataError("md array %s: changing the bitmap after the other changes of this run needs "
+                                  "wait: true (the kernel refuses it while the array rebuilds)" % req.name,
+                                  hint="or change the bitmap in a run of its own")
+            idle = req.name
     if current == "bitmap":
-        run.add(Action("remove the write-intent bitmap of md array %s" % req.name,
-                       [MDADM, "--grow", run.dev, "--bitmap=none"]))
+        run.add(MdAction("remove the write-intent bitmap of md array %s" % req.name,
+                         [MDADM, "--grow", run.dev, "--bitmap=none"], wait_idle=idle))
     if current == "ppl":
         run.add(Action("switch md array %s from the PPL policy to resync" % req.name,
                        [MDADM, "--grow", run.dev, "--consistency-policy=resync"]))
@@ -829,8 +841,8 @@ def _plan_bitmap_policy(run):
         run.add(Action("switch md array %s to the PPL write-hole policy" % req.name,
                        [MDADM, "--grow", run.dev, "--consistency-policy=ppl"]))
     if want == "bitmap":
-        run.add(Action("add an internal write-intent bitmap to md array %s" % req.name,
-                       [MDADM, "--grow", run.dev, "--bitmap=internal"]))
+        run.add(MdAction("add an internal write-intent bitmap to md array %s" % req.name,
+                         [MDADM, "--grow", run.dev, "--bitmap=internal"], wait_idle=idle))
 
 
 def _plan_sync_action(run):

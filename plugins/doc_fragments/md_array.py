@@ -7,8 +7,10 @@ from __future__ import annotations
 
 class ModuleDocFragment(object):
     # The options of one md array: strata.storage.md_array's options. LAYOUT repeats them as
-    # the suboptions of strata.storage.md_layout's `arrays` (ansible-test wants literal strings;
-    # tests/unit/plugins/module_utils/md/test_docs.py keeps the two in step).
+    # the suboptions of strata.storage.md_layout's `arrays`: a doc fragment cannot nest another
+    # one, and ansible-test's yamllint sanity test needs every attribute here to be a literal
+    # string (a computed LAYOUT crashes it: "'Call' object has no attribute 'value'"), so the
+    # copy stays; tests/unit/plugins/module_utils/md/test_docs.py keeps the two in step.
     DOCUMENTATION = r"""
 options:
   name:
@@ -74,7 +76,8 @@ options:
     description:
       - V(internal) keeps a write-intent bitmap (fast resync after a crash or re-add), V(none) has
         none. Changed on a running array with C(mdadm --grow --bitmap). Leaving it out keeps what
-        is there (mdadm adds one by itself to arrays over 100 GiB).
+        is there (mdadm adds one by itself to arrays over 100 GiB). Not with O(journal) - the kernel
+        refuses to start an array with both.
     type: str
     choices: [internal, none]
   layout:
@@ -93,7 +96,7 @@ options:
   journal:
     description:
       - A fast device (SSD) as the write journal of a raid4/5/6 array, at creation. Implies
-        O(consistency_policy=journal). It passes the device guard.
+        O(consistency_policy=journal). It passes the device guard. Not with O(bitmap=internal).
     type: path
   fail:
     description:
@@ -132,12 +135,15 @@ options:
     description:
       - Allow the changes that reshape the array - more members (C(--raid-devices)), a larger
         O(size), a level change. Without it they are refused with the reason, and nothing runs.
+      - The kernel reshapes no raid4/5/6 array with a PPL or a write journal - switch a PPL array to
+        O(consistency_policy=resync) first; a journal array cannot be reshaped.
     type: bool
     default: false
   size:
     description:
       - How much of each member the array uses - V(max), or a size such as V(10G). Growing needs
         O(reshape=true); shrinking is refused. Ignored at creation (mdadm uses the smallest member).
+        Refused for raid0 (mdadm cannot change it) and for an array with a PPL or write journal.
     type: str
   backup_file:
     description:
@@ -260,7 +266,8 @@ options:
         description:
           - V(internal) keeps a write-intent bitmap (fast resync after a crash or re-add), V(none) has
             none. Changed on a running array with C(mdadm --grow --bitmap). Leaving it out keeps what
-            is there (mdadm adds one by itself to arrays over 100 GiB).
+            is there (mdadm adds one by itself to arrays over 100 GiB). Not with O(arrays[].journal) - the kernel
+            refuses to start an array with both.
         type: str
         choices: [internal, none]
       layout:
@@ -279,7 +286,7 @@ options:
       journal:
         description:
           - A fast device (SSD) as the write journal of a raid4/5/6 array, at creation. Implies
-            O(arrays[].consistency_policy=journal). It passes the device guard.
+            O(arrays[].consistency_policy=journal). It passes the device guard. Not with O(arrays[].bitmap=internal).
         type: path
       fail:
         description:
@@ -318,12 +325,15 @@ options:
         description:
           - Allow the changes that reshape the array - more members (C(--raid-devices)), a larger
             O(arrays[].size), a level change. Without it they are refused with the reason, and nothing runs.
+          - The kernel reshapes no raid4/5/6 array with a PPL or a write journal - switch a PPL array to
+            O(arrays[].consistency_policy=resync) first; a journal array cannot be reshaped.
         type: bool
         default: false
       size:
         description:
           - How much of each member the array uses - V(max), or a size such as V(10G). Growing needs
             O(arrays[].reshape=true); shrinking is refused. Ignored at creation (mdadm uses the smallest member).
+            Refused for raid0 (mdadm cannot change it) and for an array with a PPL or write journal.
         type: str
       backup_file:
         description:

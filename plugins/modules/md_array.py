@@ -42,8 +42,8 @@ notes:
   - Sizes accept K, M, G, T (powers of 1024); a number without a unit is refused.
   - An array this module created is a blank block device for M(strata.storage.lvm_vg) or
     M(strata.storage.lvm_layout) on top.
-  - A real run that fails after it created an array stops that array and zeroes its members'
-    superblocks again (it holds no data yet), and says so.
+  - A real run that fails after it created an array stops that array and zeroes the superblocks it
+    wrote again (it holds no data yet), and says so in the message and RV(rolled_back).
 seealso:
   - module: strata.storage.md_layout
   - module: strata.storage.lvm_vg
@@ -177,6 +177,17 @@ reads:
   type: list
   elements: list
   sample: [[mdadm, --detail, --scan]]
+rolled_back:
+  description:
+    - When a real run failed after it had created an array, the undo steps run - stop that array,
+      then zero the superblocks this run wrote on its devices (it holds no data yet). An entry
+      with C(failed) stopped the rollback.
+  returned: on failure, when something was undone
+  type: list
+  elements: dict
+  sample:
+    - {description: "stop md array data, which this run created", cmd: [mdadm, --stop, /dev/md/data]}
+    - {description: "zero the md superblock this run wrote on /dev/vdb", cmd: [mdadm, --zero-superblock, /dev/vdb]}
 notes:
   description: Decisions worth knowing (members kept, steps left for the next run).
   returned: when there are any

@@ -68,6 +68,17 @@ reads:
   returned: always
   type: list
   elements: list
+rolled_back:
+  description:
+    - When a real run failed after it had created an array, the undo steps run - stop that array,
+      then zero the superblocks this run wrote on its devices (it holds no data yet). An entry
+      with C(failed) stopped the rollback.
+  returned: on failure, when something was undone
+  type: list
+  elements: dict
+  sample:
+    - {description: "stop md array data, which this run created", cmd: [mdadm, --stop, /dev/md/data]}
+    - {description: "zero the md superblock this run wrote on /dev/vdb", cmd: [mdadm, --zero-superblock, /dev/vdb]}
 notes:
   description: Decisions worth knowing.
   returned: when there are any

@@ -86,11 +86,12 @@ def _entry_for(req, array, uuid_hint=None):
     return Entry(name=req.name, uuid=req.uuid or uuid_hint, metadata=req.metadata or "1.2")
 
 
-def predicted_entries(reqs, state, plans):
-    """mdadm.conf entries as the plans leave them (check mode: a new array's UUID is not known)."""
+def predicted_entries(reqs, before, plans):
+    """mdadm.conf entries as the plans leave them (check mode: a new array's UUID is not known).
+    before: {name: the array found for each request, or None}."""
     out = []
     for req, plan in zip(reqs, plans):
-        array = find_array(req, state)
+        array = before[req.name]
         if req.state == "absent":
             if array is not None or req.uuid or plan.actions:
                 out.append(Entry(name=req.name, uuid=array.uuid if array else req.uuid, present=False))
@@ -141,18 +142,6 @@ def merged(reqs, plans, cfg_plan):
     return out
 
 
-def _undo_created(runner, created):
-    """A later step failed: stop and wipe the arrays THIS run created (they hold no data yet),
-    newest first. Returns what was undone (each command and its rc)."""
-    undone = []
-    for req in reversed(created):
-        zero = [["mdadm", "--zero-superblock", p] for p in req.members + req.spares]
-        for cmd in [["mdadm", "--stop", req.device]] + zero:
-            rc, _out, _err = runner.module.run_command(cmd, check_rc=False)
-            undone.append({"cmd": cmd, "rc": rc})
-    return undone
-
-
 def run(module, runner, array_params, waiter=None):
     """Plan and converge the arrays; returns (merged plan, [array summaries], extra result)."""
     reqs = [request_from_params(params) for params in array_params]
@@ -163,36 +152,32 @@ def run(module, runner, array_params, waiter=None):
     state = md.read_state(runner)
     plans = [plan_array(req, state, inspector.inspect, examine) for req in reqs]
     before = {req.name: find_array(req, state) for req in reqs}
-    cfg_plan = plan_config(cfg, predicted_entries(reqs, state, plans), read_text(cfg.path))
+    conf_text = read_text(cfg.path)     # our mdadm commands never write it: read once
+    cfg_plan = plan_config(cfg, predicted_entries(reqs, before, plans), conf_text)
     waiter = waiter or Waiter()
     waited = {}
     if module.check_mode:
         for plan in plans + [cfg_plan]:
             runner.execute_all(plan.actions)
     else:
-        created = []
-        try:
-            for req, plan in zip(reqs, plans):
-                for action in plan.actions:
-                    if getattr(action, "wait_idle", None):
-                        kernel = before[req.name].kernel_name if before[req.name] else None
-                        waited[req.name] = waited.get(req.name, 0) + waiter.wait(
-                            action.wait_idle, req.wait_timeout, kernel)
-                    runner.execute(action)
-                    if action.cmd and action.cmd[:2] == ["mdadm", "--create"]:
-                        created.append(req)
-        except StrataError as exc:
-            if created:
-                exc.details = dict(exc.details or {}, undone=_undo_created(runner, created))
-                exc.hint = ((exc.hint + "; ") if exc.hint else "") + \
-                    "the arrays this run created (%s) were stopped and their superblocks zeroed" % (
-                        ", ".join(r.name for r in created))
-            raise
+        # A step that fails undoes what this run created (core's rollback in run_module: an
+        # array created here is stopped and the superblocks written here are zeroed).
+        for req, plan in zip(reqs, plans):
+            for action in plan.actions:
+                if getattr(action, "wait_idle", None):
+                    kernel = before[req.name].kernel_name if before[req.name] else None
+                    waited[req.name] = waited.get(req.name, 0) + waiter.wait(
+                        action.wait_idle, req.wait_timeout, kernel)
+                runner.execute(action)
+                if getattr(action, "undo_after", None):
+                    # runs after action.undo: the undo stack is popped from its end
+                    runner.undo_stack[-1:-1] = list(reversed(action.undo_after))
         changed = any(plan.actions for plan in plans)
         if changed:
             state = md.read_state(runner)
-        cfg_plan = plan_config(cfg, entries_after(reqs, before, state), read_text(cfg.path))
+        cfg_plan = plan_config(cfg, entries_after(reqs, before, state), conf_text)
         runner.execute_all(cfg_plan.actions, writer=file_writer)
+        runner.undo_stack = []    # every step done: a wait that times out below undoes nothing
         for req in reqs:
             array = state.find(name=req.name, uuid=req.uuid)
             if req.wait and req.state in ("present", "assembled") and array is not None:

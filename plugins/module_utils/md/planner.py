@@ -65,6 +65,7 @@ class MdAction(Action):
     scrub) before it runs; the executor waits, check mode does not."""
 
     wait_idle: str = None      # the array name to wait for, or None
+    undo_after: list = None    # more undo Actions, run in order after `undo` (core's Action has one)
 
 
 @dataclass
@@ -422,10 +423,16 @@ def _plan_create(req, infos, plan):
         cmd.append("--consistency-policy=%s" % req.consistency_policy)
     if req.journal:
         cmd.append("--write-journal=%s" % by_path[req.journal].realpath)
-    cmd += [by_path[p].realpath for p in req.members + req.spares]
-    plan.add(Action("create %s md array %s on %s%s" % (
-        req.level, req.name, ", ".join(req.members), " with spares %s" % ", ".join(req.spares) if req.spares else ""),
-        cmd))
+    devices = [by_path[p].realpath for p in req.members + req.spares]
+    cmd += devices
+    if req.journal:
+        devices.append(by_path[req.journal].realpath)
+    plan.add(MdAction(
+        "create %s md array %s on %s%s" % (
+            req.level, req.name, ", ".join(req.members), " with spares %s" % ", ".join(req.spares) if req.spares else ""),
+        cmd, undo=Action("stop md array %s, which this run created" % req.name, [MDADM, "--stop", req.device]),
+        undo_after=[Action("zero the md superblock this run wrote on %s" % path, [MDADM, "--zero-superblock", path])
+                    for path in devices]))
     plan.after = {"state": "running", "name": req.name, "uuid": None, "level": req.level,
                   "raid_disks": len(req.members), "chunk": req.chunk, "layout": req.layout,
                   "bitmap": req.bitmap, "consistency_policy": req.consistency_policy or req.journal and "journal",
@@ -644,6 +651,14 @@ def _plan_new_devices(run):
             hint="name it in force to zero its superblock and add it as a new spare")
     if array.level == "raid0" and fresh:
         raise StrataError("md array %s is raid0: it takes no spares (growing raid0 is not supported here)" % req.name)
+    if fresh and array.level in ("raid1", "raid4", "raid5", "raid6") and \
+            array.degraded > rules.max_failures(array.level, array.raid_disks):
+        raise StrataError(
+            "md array %s has failed: %d of its %d members are missing, more than %s survives; a new device cannot "
+            "rebuild it (mdadm refuses: \"using --add cannot work and might destroy data\")" % (
+                req.name, array.degraded, array.raid_disks, array.level),
+            hint="stop it and assemble it again with every member it still has (docs/md.md 'An array that will not "
+                 "assemble'); nothing was changed")
     _check_sizes(req, fresh, need=_member_need(array))
     for action in _guard(req, fresh, "a member of md array %s" % req.name):
         run.add(action)
@@ -673,6 +688,7 @@ def _plan_level_and_grow(run):
     if not req.reshape:
         raise StrataError("md array %s: %s is a reshape; set reshape: true to allow it" % (req.name, " and ".join(what)),
                           hint="nothing was changed")
+    rules.check_reshape_policy(array, req.name, " and ".join(what))
     idle = run.need_idle(" and ".join(what))
     backup = ["--backup-file=%s" % req.backup_file] if req.backup_file else []
     if want_level != array.level:
@@ -686,6 +702,11 @@ def _plan_level_and_grow(run):
             if array.raid_disks != 2:
                 raise StrataError("md array %s: only a raid1 of 2 members becomes raid5 (it has %d)" % (
                     req.name, array.raid_disks), hint="first shrink it by hand or create a new array")
+            if array.component_size % 4096:
+                raise StrataError("md array %s uses %d bytes of each member, not a multiple of 4 KiB: mdadm cannot "
+                                  "convert it to raid5 (Grow.c: \"reduce size to multiple of 4K first\")" % (
+                                      req.name, array.component_size),
+                                  hint="shrink it to a multiple of 4 KiB by hand first (mdadm --grow --size)")
             run.add(MdAction("change md array %s from raid1 to raid5 (2 members, no data moved)" % req.name,
                              [MDADM, "--grow", run.dev, "--level=5"], wait_idle=idle))
             run.level = "raid5"
@@ -739,6 +760,10 @@ def _plan_size(run):
     req, array = run.req, run.array
     if req.size is None:
         return
+    if array.level == "raid0":
+        raise StrataError("md array %s is raid0: mdadm cannot change how much of each member it uses (Grow.c: "
+                          "\"Component size change is not supported for RAID0\")" % req.name,
+                          hint="leave size out for raid0 arrays")
     unit = max(array.chunk or 0, 64 * 1024)
     largest = _max_component(array)
     if req.size == "max":
@@ -760,6 +785,7 @@ def _plan_size(run):
     if not req.reshape:
         raise StrataError("md array %s: growing each member's share from %s to %s needs reshape: true" % (
             req.name, sizes.human(array.component_size), sizes.human(target)))
+    rules.check_reshape_policy(array, req.name, "a size change")
     idle = run.need_idle("growing its size")
     run.add(MdAction("grow md array %s to use %s of each member (was %s)" % (
         req.name, sizes.human(target), sizes.human(array.component_size)),
@@ -793,9 +819,21 @@ def _plan_bitmap_policy(run):
     if want == "ppl" and (array.level != "raid5" or array.metadata == "0.90"):
         raise StrataError("md array %s: the PPL policy needs raid5 with 1.x metadata (it is %s, metadata %s)" % (
             req.name, array.level, array.metadata))
+    idle = None
+    if "bitmap" in (current, want):
+        # the kernel adds or removes a bitmap only on an idle array (md-bitmap location_store:
+        # -EBUSY while a resync, recovery, reshape or scrub runs; mdadm: "Cannot add bitmap
+        # while array is resyncing or reshaping etc.")
+        idle = run.need_idle("changing the bitmap")
+        if run.plan.actions:     # an add or a grow earlier in this run starts such work
+            if not req.wait:
+                raise StrataError("md array %s: changing the bitmap after the other changes of this run needs "
+                                  "wait: true (the kernel refuses it while the array rebuilds)" % req.name,
+                                  hint="or change the bitmap in a run of its own")
+            idle = req.name
     if current == "bitmap":
-        run.add(Action("remove the write-intent bitmap of md array %s" % req.name,
-                       [MDADM, "--grow", run.dev, "--bitmap=none"]))
+        run.add(MdAction("remove the write-intent bitmap of md array %s" % req.name,
+                         [MDADM, "--grow", run.dev, "--bitmap=none"], wait_idle=idle))
     if current == "ppl":
         run.add(Action("switch md array %s from the PPL policy to resync" % req.name,
                        [MDADM, "--grow", run.dev, "--consistency-policy=resync"]))
@@ -803,8 +841,8 @@ def _plan_bitmap_policy(run):
         run.add(Action("switch md array %s to the PPL write-hole policy" % req.name,
                        [MDADM, "--grow", run.dev, "--consistency-policy=ppl"]))
     if want == "bitmap":
-        run.add(Action("add an internal write-intent bitmap to md array %s" % req.name,
-                       [MDADM, "--grow", run.dev, "--bitmap=internal"]))
+        run.add(MdAction("add an internal write-intent bitmap to md array %s" % req.name,
+                         [MDADM, "--grow", run.dev, "--bitmap=internal"], wait_idle=idle))
 
 
 def _plan_sync_action(run):

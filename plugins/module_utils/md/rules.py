@@ -21,7 +21,13 @@ kernel enforces it, so a request this module accepts is one mdadm accepts too:
 - consistency policy: mdadm.c ("--consistency-policy not meaningful with level", "PPL
   consistency policy is only supported for RAID level 5", "--write-journal is only
   supported for RAID level 4/5/6", "--bitmap is not compatible with consistency policy"),
-  Create.c "%s metadata does not support PPL" (0.90);
+  Create.c "%s metadata does not support PPL" (0.90); the kernel's raid5_run "array cannot have
+  both journal and bitmap" (mdadm --create then fails with "RUN_ARRAY failed" and leaves an
+  inactive array behind, so mdadm.c does not catch it: we do);
+- reshapes: the kernel's raid5 check_reshape and raid5_resize return -EINVAL for an array
+  with a journal or PPL (no more members, no level change, no larger size); Grow.c
+  "Component size change is not supported for RAID0" and "Cannot convert RAID1 of this
+  size - reduce size to multiple of 4K first" (raid1 -> raid5);
 - metadata 0.90: super0.c max_devs 27 and a 2 TiB member limit for raid levels > 0.
 """
 
@@ -164,6 +170,10 @@ def check_policy(req, level, metadata):
         raise StrataError("md array %s: a write-intent bitmap is meaningless for raid0" % name)
     if req.journal and level not in ("raid4", "raid5", "raid6"):
         raise StrataError("md array %s: a write journal is only supported for raid4/5/6, not %s" % (name, level))
+    if req.journal and req.bitmap == "internal":
+        raise StrataError("md array %s: an array with a write journal cannot have a bitmap (the kernel refuses to "
+                          "start it: \"array cannot have both journal and bitmap\")" % name,
+                          hint="leave bitmap out (or set bitmap: none): the journal already closes the write hole")
     if policy is None:
         return
     if level == "raid0":
@@ -184,3 +194,14 @@ def check_policy(req, level, metadata):
         raise StrataError("md array %s: consistency_policy bitmap needs bitmap: internal" % name)
     if req.bitmap == "internal" and policy not in ("bitmap", "journal"):
         raise StrataError("md array %s: a bitmap is not compatible with consistency_policy %s" % (name, policy))
+
+
+def check_reshape_policy(array, name, what):
+    """The kernel's raid4/5/6 cannot reshape or resize an array with a write journal or PPL."""
+    if array.consistency_policy in ("journal", "ppl"):
+        hint = ("switch it to consistency_policy: resync first (one run), then grow it, then back to ppl"
+                if array.consistency_policy == "ppl" else
+                "an array with a write journal cannot be reshaped; create a new array instead")
+        raise StrataError("md array %s has consistency policy %s: the kernel does not allow %s on it (raid5 "
+                          "check_reshape/raid5_resize refuse arrays with a journal or PPL)" % (
+                              name, array.consistency_policy, what), hint=hint)

@@ -5,7 +5,8 @@ A case (YAML) names a captured state (tests/fixtures/md/<version>/<fixture>.json
 reader's sysfs/mdstat snapshot plus `mdadm --detail --scan`), the module params, what new
 devices hold (blank, md_member, xfs, lvm2_member, zfs_member, mounted, missing, small; a
 captured `blkid -p` each), the mdadm.conf content, and the exact changing commands expected
-in order. A failed case must run nothing; every case counts the processes read.
+in order. A failed case must run nothing, unless it names a command that fails (`fail_cmd`):
+then `expect.ran` pins what ran, the undo included; every case counts the processes read.
 """
 from __future__ import annotations
 
@@ -88,6 +89,8 @@ def run_case(module_main, case, monkeypatch):
             reads.append(cmd)
             return 2, "", ""
         ran.append(cmd)
+        if cmd == case.get("fail_cmd"):
+            return 1, "", "mdadm: the failure this case asks for"
         return 0, "", ""
 
     def exit_json(self, **result):
@@ -115,7 +118,8 @@ def run_case(module_main, case, monkeypatch):
     monkeypatch.setattr(MdInspector, "inspect",
                         lambda self, path: fake_device(path, kinds.get(path, "blank"), sizes.get(path)))
     monkeypatch.setattr(md_config, "default_path", lambda: CONF)
-    monkeypatch.setattr(md_layout, "read_text", files.get)
+    conf_reads = []
+    monkeypatch.setattr(md_layout, "read_text", lambda path: conf_reads.append(path) or files.get(path))
     monkeypatch.setattr("ansible_collections.strata.storage.plugins.module_utils.core.module_support.write_atomic",
                         lambda path, content, mode=0o644, keep_backups=0: written.update({path: content}))
     monkeypatch.setattr(md_layout.Waiter, "wait", lambda self, name, timeout, kernel=None: waits.append(name) or 0)
@@ -127,6 +131,7 @@ def run_case(module_main, case, monkeypatch):
         with pytest.raises(Exit) as exc:
             module_main()
     exc.value.result["_waits"] = waits
+    exc.value.result["_conf_reads"] = conf_reads
     return exc.value.result, exc.value.failed, ran, reads, written
 
 
@@ -139,12 +144,17 @@ def check_case(module_main, case, monkeypatch):
             assert fragment in result["msg"], result["msg"]
     planned = [a["cmd"] for a in result.get("actions", []) if "cmd" in a]
     assert planned == expect.get("commands", []), json.dumps(planned)
-    if failed:
+    if failed and "ran" in expect:     # a step failed half way: what ran, then what was undone
+        assert ran == expect["ran"], json.dumps(ran)
+        assert [e["cmd"] for e in result.get("rolled_back", [])] == expect.get("rolled_back", [])
+    elif failed:
         assert ran == [] and written == {}, "a failed case must change nothing"
     else:
         assert result["changed"] == expect["changed"]
-    if case.get("check_mode") or failed:
+    if case.get("check_mode") or failed and "ran" not in expect:
         assert ran == [] and written == {}
+    elif failed:
+        assert written == {}
     else:
         assert ran == expect.get("commands", [])
         assert sorted(written) == sorted(expect.get("files", []))
@@ -162,6 +172,7 @@ def check_case(module_main, case, monkeypatch):
         assert len(scans) == (1 if has_arrays else 0)
     else:
         assert len(scans) == (1 if has_arrays else 0)
+    assert len(result["_conf_reads"]) <= 1, "mdadm.conf is read once per run: %s" % result["_conf_reads"]
     if "notes" in expect:
         for fragment in expect["notes"]:
             assert any(fragment in note for note in result.get("notes", [])), result.get("notes")

@@ -58,36 +58,3 @@ def test_result_reports_progress_of_a_running_resync(monkeypatch):
     assert progress["action"] == "resync" and 0 < progress["percent"] < 100
     assert progress["speed_kib_s"] > 0 and progress["eta_seconds"] >= 0
     assert result["reads"] == [["mdadm", "--detail", "--scan"]]
-
-
-def test_a_failure_after_creating_an_array_undoes_it(monkeypatch):
-    """The second create fails: the first array (created by this run, no data yet) is
-    stopped and its members' superblocks zeroed, and the result says so."""
-    calls = []
-
-    def run_command(self, cmd, check_rc=False, **kw):
-        calls.append(cmd)
-        if cmd[:3] == ["mdadm", "--create", "/dev/md/two"]:
-            return 1, "", "mdadm: cannot open /dev/vde: Device or resource busy"
-        return 0, "", ""
-    case = {"fixture": "empty", "params": {"persist": False, "arrays": [
-        {"name": "one", "level": "raid1", "members": ["/dev/vdb", "/dev/vdc"]},
-        {"name": "two", "level": "raid1", "members": ["/dev/vdd", "/dev/vde"]}]}}
-    result, failed, ran, reads, written = run_case(md_layout.main, case, _Keep(monkeypatch, run_command))
-    assert failed
-    assert "Device or resource busy" in result["msg"] and "were stopped" in result["msg"]
-    undone = [u["cmd"] for u in result["details"]["undone"]]
-    assert undone == [["mdadm", "--stop", "/dev/md/one"], ["mdadm", "--zero-superblock", "/dev/vdb"],
-                      ["mdadm", "--zero-superblock", "/dev/vdc"]]
-
-
-class _Keep:
-    """A monkeypatch wrapper that keeps our run_command when the harness installs its own."""
-
-    def __init__(self, mp, run_command):
-        self.mp, self.run_command = mp, run_command
-
-    def setattr(self, target, value, *args, **kwargs):
-        if target == "ansible.module_utils.basic.AnsibleModule.run_command":
-            value = self.run_command
-        return self.mp.setattr(target, value, *args, **kwargs)

@@ -6,7 +6,8 @@ import pytest
 
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.md import rules
-from ansible_collections.strata.storage.plugins.module_utils.md.planner import ArrayRequest
+from ansible_collections.strata.storage.plugins.module_utils.md.planner import ArrayRequest, plan_array
+from ansible_collections.strata.storage.tests.unit.plugins.module_utils.md.md_fixtures import md_state
 
 
 def req(**kw):
@@ -80,6 +81,8 @@ def test_levels_and_metadata_spellings():
     (dict(level="raid5", consistency_policy="bitmap"), "needs bitmap: internal"),
     (dict(level="raid5", consistency_policy="resync", bitmap="internal"), "not compatible"),
     (dict(level="raid0", consistency_policy="resync"), "meaningless for raid0"),
+    (dict(level="raid5", journal="/dev/x", bitmap="internal"), "cannot have a bitmap"),
+    (dict(level="raid6", journal="/dev/x", consistency_policy="journal", bitmap="internal"), "cannot have a bitmap"),
 ])
 def test_policy_rules(kw, fragment):
     with pytest.raises(StrataError, match=fragment):
@@ -99,3 +102,44 @@ def test_max_failures():
     assert rules.max_failures("raid10", 4, "n2") == 1
     assert rules.max_failures("raid10", 6, "f3") == 2
     assert rules.max_failures("raid0", 2) == 0
+
+
+def test_raid1_to_raid5_needs_a_component_size_in_4k_steps():
+    """Grow.c: "Cannot convert RAID1 of this size - reduce size to multiple of 4K first"."""
+    state = md_state("clean_r1_r5_r10")
+    array = state.find(name="cap_r1")
+    assert array.component_size % 4096 == 0
+    array.component_size += 1024
+    request = req(name="cap_r1", level="raid5", reshape=True)
+    with pytest.raises(StrataError, match="multiple of 4 KiB"):
+        plan_array(request, state, lambda path: None, lambda: [])
+
+
+@pytest.mark.parametrize("policy", ["ppl", "journal"])
+def test_no_reshape_or_resize_with_ppl_or_journal(policy):
+    """The kernel's raid5 check_reshape / raid5_resize: -EINVAL with a log or PPL."""
+    array = md_state("levels").find(name="cap_ppl")
+    array.consistency_policy = policy
+    with pytest.raises(StrataError, match="consistency policy %s" % policy):
+        rules.check_reshape_policy(array, "cap_ppl", "a size change")
+    array.consistency_policy = "resync"
+    rules.check_reshape_policy(array, "cap_ppl", "a size change")
+
+
+def test_no_add_to_a_failed_array():
+    """Manage.c: "has failed so using --add cannot work and might destroy data"."""
+    from ansible_collections.strata.storage.plugins.module_utils.core.devices import DeviceInfo
+
+    def blank(path):
+        info = DeviceInfo(path=path, realpath=path)
+        info.exists, info.is_block, info.size, info.probe = True, True, 1 << 30, {}
+        return info
+    state = md_state("clean_r1_r5_r10")
+    array = state.find(name="cap_r5")
+    request = req(name="cap_r5", spares=["/dev/vdb"])
+    array.degraded = 1          # one missing: a new device rebuilds it
+    plan = plan_array(request, state, blank, lambda: [])
+    assert [a.cmd for a in plan.actions] == [["mdadm", "/dev/md/cap_r5", "--add", "/dev/vdb"]]
+    array.degraded = 2          # two missing from a raid5: the data is gone
+    with pytest.raises(StrataError, match="has failed"):
+        plan_array(request, state, blank, lambda: [])

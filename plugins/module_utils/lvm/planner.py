@@ -459,6 +459,14 @@ def _plan_pool_create(req, vg, plan, with_profile):
     if req.discards:
         cmd += ["--discards", req.discards]
     if req.stripes:
+        # lv_manip.c _lv_create_an_lv: "Number of stripes (N) must not exceed number of physical
+        # volumes (M)", M being the PVs listed, or every PV of the VG
+        members = len(req.pvs) if req.pvs else vg.pv_count
+        if req.stripes > members:
+            raise StrataError("thin pool %s/%s: %d stripes need as many physical volumes, and %s %d" % (
+                req.vg, req.name, req.stripes,
+                "the pvs listed are" if req.pvs else "volume group %s has" % req.vg, members),
+                hint="nothing was changed; use at most %d stripes, or add physical volumes" % members)
         cmd += ["--stripes", str(req.stripes)]
         if req.stripe_size:
             cmd += ["--stripesize", sizes.to_kib_arg(req.stripe_size)]

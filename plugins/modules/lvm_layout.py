@@ -350,6 +350,7 @@ def body(module, runner):
         runner.execute_all(_merged(predicted).actions)   # recorded, not run
         done = predicted
     else:
+        runner.require_tools(_merged(predicted).actions)   # a missing tool fails before the first step
         done = []
         for step in STEPS:
             if req.vg.state == "absent" and step != "vg":

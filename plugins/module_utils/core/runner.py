@@ -17,7 +17,8 @@ An Action that creates something may carry its `undo`: the command that removes 
 while it holds no data (pvremove for a pvcreate, vgremove for a vgcreate, lvremove for an
 lvcreate). The runner stacks the undo of every action that succeeded in this call; when a
 later step fails, `rollback()` runs them in reverse order and stops at the first one that
-fails, so nothing that existed before the call is ever touched.
+fails, so nothing that existed before the call is ever touched. Once every action ran, the
+module calls `keep_created()`: a failure after that (reading the result) undoes nothing.
 """
 
 from __future__ import annotations
@@ -173,6 +174,11 @@ class Runner:
             writer(action.path, action.content, action.mode)
             return None
         raise StrataError("action '%s' has neither a command nor a file" % action.description)
+
+    def keep_created(self):
+        """Every action of the call ran: what it created stays, even when reading the result
+        afterwards fails (a report is no reason to remove a finished volume)."""
+        self.undo_stack = []
 
     def rollback(self):
         """Undo what this call created, newest first; stop at the first undo that fails.

@@ -85,6 +85,8 @@ def run_case(module_main, case, monkeypatch, files=None):
     def run_command(self, cmd, check_rc=False, environ_update=None, data=None, binary_data=False, **kw):
         if cmd[0] in READ_TOOLS:
             reads.append(cmd)
+            if ran and cmd[:2] == ["lvm", "fullreport"] and case.get("fail_report_after") == len(ran):
+                return 5, "", "  Reading VG failed (test)"    # the read after the Nth change fails
             return 0, report, ""
         if cmd[:2] == ["wipefs", "--no-act"]:   # a probe, not a wipe
             reads.append(cmd)

@@ -301,15 +301,22 @@ stage_galaxy_importer() {
     return "$rc"
 }
 
-stage_install() {
-    local rc=0 summary passed failed skipped
-    strata_activate "$STRATA_TOOLS_VENV"
-    cd "$STRATA_ROOT" || return 1
-    run_logged "$STAGE_LOG" python -m pytest -p no:cacheprovider -q -rs -n 2 tests/install || rc=1
-    summary="$(strip_ansi "$STAGE_LOG" | grep -E '^(=+ )?[0-9]+ (passed|failed|skipped|errors?).* in [0-9.]+s' | tail -n 1)"
+# passed, failed, skipped (the caller's locals) from the last pytest summary line of log $1:
+# pytest -q ends with "49 passed, 3 skipped in 118.13s" (no "=====" frame in quiet mode)
+pytest_counts() {
+    local summary
+    summary="$(strip_ansi "$1" | grep -E '^(=+ )?[0-9]+ (passed|failed|skipped|errors?).* in [0-9.]+s' | tail -n 1)"
     passed="$(grep -o -E '[0-9]+ passed' <<< "$summary" | grep -o -E '[0-9]+')"
     failed="$(grep -o -E '[0-9]+ (failed|error|errors)' <<< "$summary" | awk '{s += $1} END {print s + 0}')"
     skipped="$(grep -o -E '[0-9]+ skipped' <<< "$summary" | grep -o -E '[0-9]+')"
+}
+
+stage_install() {
+    local rc=0 passed failed skipped
+    strata_activate "$STRATA_TOOLS_VENV"
+    cd "$STRATA_ROOT" || return 1
+    run_logged "$STAGE_LOG" python -m pytest -p no:cacheprovider -q -rs -n 2 tests/install || rc=1
+    pytest_counts "$STAGE_LOG"
     STAGE_DETAIL="${passed:-0} passed, ${failed} failed, ${skipped:-0} skipped"
     if [ "${passed:-0}" -eq 0 ]; then
         echo "ERROR: ${STAGE_NAME}: zero tests passed"
@@ -330,12 +337,7 @@ stage_k8s() {
     cd "$STRATA_ROOT" || return 1
     # two workers: each gets its own API stand-in (session fixture); most time is module start-up
     run_logged "$STAGE_LOG" python -m pytest -p no:cacheprovider -q -rs -n 2 tests/k8s tests/host || rc=1
-    # pytest -q ends with "49 passed, 3 skipped in 118.13s" (no "=====" frame in quiet mode)
-    local summary
-    summary="$(strip_ansi "$STAGE_LOG" | grep -E '^(=+ )?[0-9]+ (passed|failed|skipped|errors?).* in [0-9.]+s' | tail -n 1)"
-    passed="$(grep -o -E '[0-9]+ passed' <<< "$summary" | grep -o -E '[0-9]+')"
-    failed="$(grep -o -E '[0-9]+ (failed|error|errors)' <<< "$summary" | awk '{s += $1} END {print s + 0}')"
-    skipped="$(grep -o -E '[0-9]+ skipped' <<< "$summary" | grep -o -E '[0-9]+')"
+    pytest_counts "$STAGE_LOG"
     STAGE_DETAIL="${passed:-0} passed, ${failed} failed, ${skipped:-0} skipped (real cluster: ${KUBECONFIG:-no KUBECONFIG})"
     if [ "${passed:-0}" -eq 0 ]; then
         echo "ERROR: ${STAGE_NAME}: zero tests passed"

@@ -350,12 +350,17 @@ def body(module, runner):
         runner.execute_all(_merged(predicted).actions)   # recorded, not run
         done = predicted
     else:
+        runner.require_tools(_merged(predicted).actions)   # a missing tool fails before the first step
         done = []
+        # the last step that changes anything: once it ran, a failure reading the result undoes nothing
+        last = ([step for step, p in predicted if p.actions] or [None])[-1]
         for step in STEPS:
             if req.vg.state == "absent" and step != "vg":
                 continue
             plan, _predicted = planner.plan_step(step, state, fs_facts)
             runner.execute_all(plan.actions, writer=file_writer)
+            if step == last:
+                runner.keep_created()
             done.append((step, plan))
             if plan.actions:
                 inspect.forget()

@@ -317,6 +317,7 @@ def body(module, runner):
     plan = plan_lv(req, state, facts)
     check_mkfs(runner, plan.actions)   # the mkfs tool's own dry run, before anything runs
     runner.execute_all(plan.actions)
+    runner.keep_created()   # all ran: a failure reading the result undoes nothing
     if module.check_mode and plan.changed:
         view = plan.after   # nothing ran: report the prediction
     else:

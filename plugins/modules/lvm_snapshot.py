@@ -215,6 +215,7 @@ def body(module, runner):
     facts = snap.read_snapshot_facts(runner, snap.facts_paths(req, state), probe=bool(req.mount_path))
     plan = snap.plan_snapshot(req, state, facts)
     runner.execute_all(plan.actions)
+    runner.keep_created()   # all ran: a failure reading the result undoes nothing
     if module.check_mode and plan.changed:
         view = dict(plan.after)
         merge = view.pop("merge", snap.MERGE_NONE)

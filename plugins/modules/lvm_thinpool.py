@@ -272,6 +272,7 @@ def body(module, runner):
     state = lvm.read_state(runner)
     plan = plan_thinpool(req, state, read_text)
     runner.execute_all(plan.actions, writer=file_writer)
+    runner.keep_created()   # all ran: a failure reading the result undoes nothing
     if plan.changed and not module.check_mode:
         state = lvm.read_state(runner)
     if module.check_mode and plan.changed:

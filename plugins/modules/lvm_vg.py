@@ -184,6 +184,7 @@ def body(module, runner):
     state = lvm.read_state(runner)
     plan = plan_vg(req, state, DeviceInspector(runner).inspect, lvm.dev_entry_exists)
     runner.execute_all(plan.actions)
+    runner.keep_created()   # all ran: a failure reading the result undoes nothing
     if module.check_mode and plan.changed:
         # nothing ran: report the prediction
         vg_info = {k: v for k, v in plan.after.items() if k != "state"} if req.state == "present" else {}

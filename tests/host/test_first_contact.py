@@ -8,13 +8,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
+from host.playbook import run_play  # pytest puts tests/ on sys.path (tests/host is a package)
 
 PLAY = """
 - hosts: localhost
@@ -30,26 +27,8 @@ PLAY = """
 """
 
 
-def _run(tmp_path, env_extra=None):
-    play = tmp_path / "play.yml"
-    play.write_text(PLAY)
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": "%s:%s" % (os.path.join(REPO, ".cache", "live"), os.path.join(REPO, ".cache", "deps")),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_LOCALHOST_WARNING": "0",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-    })
-    env.update(env_extra or {})
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
-                           "-c", "local", str(play)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          cwd=str(tmp_path), check=False)
-    out = json.loads(proc.stdout.decode())
-    tasks = out["plays"][0]["tasks"]
-    return [t["hosts"]["localhost"] for t in tasks]
+def _run(tmp_path):
+    return [t["hosts"]["localhost"] for t in run_play(tmp_path, PLAY)]
 
 
 def _has_device_mapper():

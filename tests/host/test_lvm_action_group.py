@@ -6,13 +6,7 @@ sentence; on a host with LVM, it fails on the missing VG. Either way, its invoca
 options it got."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
+from host.playbook import run_play  # pytest puts tests/ on sys.path (tests/host is a package)
 
 PLAY = """
 - hosts: localhost
@@ -33,24 +27,8 @@ DEFAULTS = "module_defaults: {group/strata.storage.lvm: {vg: groupvg}}"
 
 
 def _run(tmp_path, defaults):
-    play = tmp_path / "play.yml"
-    play.write_text(PLAY.format(defaults=defaults))
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": "%s:%s" % (os.path.join(REPO, ".cache", "live"), os.path.join(REPO, ".cache", "deps")),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_LOCALHOST_WARNING": "0",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-    })
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
-                           "-c", "local", "--check", str(play)], env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, cwd=str(tmp_path), check=False)
-    assert proc.stdout, proc.stderr.decode()
-    out = json.loads(proc.stdout.decode())
-    return {t["task"]["name"]: t["hosts"]["localhost"] for t in out["plays"][0]["tasks"]}
+    tasks = run_play(tmp_path, PLAY.format(defaults=defaults), args=["--check"])
+    return {t["task"]["name"]: t["hosts"]["localhost"] for t in tasks}
 
 
 def test_group_defaults_reach_the_lvm_modules(tmp_path):

@@ -49,8 +49,13 @@ def _copy_backup(src, dst, mode):
     fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         os.fchmod(fd, mode)        # the umask never widens or narrows it
-        os.write(fd, data)
+        view = memoryview(data)
+        while view:                # write() may write less (a disk filling up): the rest, or its error
+            view = view[os.write(fd, view):]
         os.fsync(fd)
+    except BaseException:
+        os.unlink(dst)             # no cut copy is left to be taken for a whole one
+        raise
     finally:
         os.close(fd)
 

@@ -264,16 +264,60 @@ def mkfs_action(fstype, device, label=None, options=None, forced=False, size=Non
                   mkfs=MkfsCheck(fstype, device, size, label, list(options or [])))
 
 
+# mke2fs's getopt string (e2fsprogs misc/mke2fs.c PRS): the letters that take an argument
+_MKE2FS_WITH_ARG = "bdegilmorstCEGIJLMNORTUz"
+
+
+def _split_options(options, with_arg):
+    """getopt's view of `options`: [(letter, argument or None)], other words as (None, word)."""
+    out, i = [], 0
+    while i < len(options):
+        word = options[i]
+        i += 1
+        if not word.startswith("-") or word in ("-", "--"):
+            out.append((None, word))
+            continue
+        for pos in range(1, len(word)):
+            letter = word[pos]
+            if letter in with_arg:
+                arg = word[pos + 1:]
+                if not arg and i < len(options):
+                    arg, i = options[i], i + 1
+                out.append((letter, arg))
+                break
+            out.append((letter, None))
+    return out
+
+
+def _dry_run_options(fstype, options):
+    """The user's mkfs options for the dry run, without the one that makes the dry run itself
+    write a file: `mke2fs -n -z FILE` creates the undo FILE (undo_io.c opens it O_CREAT inside
+    ext2fs_initialize, before the noaction exit; measured with e2fsprogs 1.47.0: an empty
+    0600 file appears), so -z is left out of the dry run. mkfs.xfs -N opens the devices and
+    files it is given but creates none (xfsprogs 6.1: `-l file,name=X` on a missing X fails
+    with "cannot open X" in the dry run and in the real run alike)."""
+    if fstype == "xfs":
+        return list(options)
+    out = []
+    for letter, arg in _split_options(list(options), _MKE2FS_WITH_ARG):
+        if letter is None:
+            out.append(arg)
+        elif letter != "z":
+            out += ["-" + letter] + ([arg] if arg is not None else [])
+    return out
+
+
 def mkfs_dry_run_cmd(check, target):
     """The tool's own dry run for a planned mkfs, against `target` (a throw-away file for
     mkfs.xfs, which needs a file or block device; /dev/null for mke2fs, which takes the
-    size as an argument). Neither writes a filesystem: `mkfs.xfs -N`, `mke2fs -n`."""
+    size as an argument). Neither writes a filesystem: `mkfs.xfs -N`, `mke2fs -n`; nor any
+    other file (see _dry_run_options)."""
     label = ["-L", check.label] if check.label else []
     if check.fstype == "xfs":
         data = ["-d", "file,name=%s,size=%d" % (target, check.size)]
-        return ["mkfs.xfs", "-N"] + label + list(check.options) + data
+        return ["mkfs.xfs", "-N"] + label + _dry_run_options("xfs", check.options) + data
     size = ["/dev/null", "%dk" % (check.size // 1024)]
-    return ["mkfs.%s" % check.fstype, "-n", "-F"] + label + list(check.options) + size
+    return ["mkfs.%s" % check.fstype, "-n", "-F"] + label + _dry_run_options(check.fstype, check.options) + size
 
 
 def _tool_complaint(text):

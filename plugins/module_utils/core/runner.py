@@ -10,13 +10,15 @@ Two kinds of calls:
 
 Before a tool runs for the first time in a module call, the runner looks it up on the host,
 so a missing tool is one clear sentence naming the package that provides it (not the
-"No such file or directory" of the exec).
+"No such file or directory" of the exec); execute_all() looks up the tools of all its
+Actions before the first one runs, in check mode too.
 
 An Action that creates something may carry its `undo`: the command that removes it again
 while it holds no data (pvremove for a pvcreate, vgremove for a vgcreate, lvremove for an
 lvcreate). The runner stacks the undo of every action that succeeded in this call; when a
 later step fails, `rollback()` runs them in reverse order and stops at the first one that
-fails, so nothing that existed before the call is ever touched.
+fails, so nothing that existed before the call is ever touched. Once every action ran, the
+module calls `keep_created()`: a failure after that (reading the result) undoes nothing.
 """
 
 from __future__ import annotations
@@ -173,6 +175,11 @@ class Runner:
             return None
         raise StrataError("action '%s' has neither a command nor a file" % action.description)
 
+    def keep_created(self):
+        """Every action of the call ran: what it created stays, even when reading the result
+        afterwards fails (a report is no reason to remove a finished volume)."""
+        self.undo_stack = []
+
     def rollback(self):
         """Undo what this call created, newest first; stop at the first undo that fails.
         Returns (all undone, the error of the failed undo or None). Every undo run is
@@ -193,6 +200,16 @@ class Runner:
             self.rolled_back.append(entry)
         return True, None
 
+    def require_tools(self, actions):
+        """Look up every tool the Actions (and their undos) will run, before the first one runs
+        and in check mode too: a missing tool then fails a plan before it changed anything,
+        not half-way (a lookup on PATH, no process)."""
+        for action in actions:
+            for step in (action, action.undo):
+                if step is not None and step.cmd:
+                    self.require_tool(str(step.cmd[0]))
+
     def execute_all(self, actions, writer=None):
+        self.require_tools(actions)
         for action in actions:
             self.execute(action, writer=writer)

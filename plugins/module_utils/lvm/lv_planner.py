@@ -208,10 +208,9 @@ def requested_layout(req):
     mirrors = req.mirrors if req.mirrors is not None else (1 if kind in WITH_MIRRORS else 0)
     if kind in WITH_MIRRORS and mirrors < 1:
         raise StrataError("%s: %s volume needs mirrors of at least 1 (one extra copy)" % (what, with_article(kind)))
-    check_stripes(what, req.stripes, None)
-    for label, value in (("stripe_size", req.stripe_size), ("region_size", req.region_size)):
-        if value is not None and (not _power_of_two(value) or value < 4096):
-            raise StrataError("%s: %s %s must be a power of two of at least 4K" % (what, label, sizes.human(value)))
+    check_stripes(what, req.stripes, req.stripe_size)
+    if req.region_size is not None and (not _power_of_two(req.region_size) or req.region_size < 4096):
+        raise StrataError("%s: region_size %s must be a power of two of at least 4K" % (what, sizes.human(req.region_size)))
     if kind in ("raid1", "mirror"):
         return Layout(kind, 1, mirrors + 1, mirrors, 0, req.region_size or 0)
     if kind == "raid10":

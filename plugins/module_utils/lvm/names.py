@@ -19,8 +19,12 @@ Read from lvm2 2.03.16 (Debian 12; the rules are unchanged in 2.03.2x):
   LV through `/dev/<vg>/<lv>`, which must fit NAME_LEN too.
 - lib/metadata/thin_manip.c `validate_thin_pool_chunk_size`: 64 KiB to 1 GiB, a multiple of
   64 KiB. tools/toollib.c `_validate_stripe_params`: 1 to 128 stripes; a stripe size a power
-  of two of at least the page size (4 KiB). lib/metadata/vg.c `vg_check_new_extent_size`:
-  an extent size that is a power of two, or a multiple of MIN_NON_POWER2_EXTENT_SIZE (128 KiB).
+  of two of at least the page size (4 KiB) and at most STRIPE_SIZE_LIMIT * 2 sectors (1 TiB).
+  lib/metadata/vg.c `vg_check_new_extent_size`: an extent size that is a power of two, or a
+  multiple of MIN_NON_POWER2_EXTENT_SIZE (128 KiB); tools/toollib.c `vgcreate_params_set_from_args`:
+  below MAX_EXTENT_SIZE (2^32 - 1 sectors).
+- C's isalnum() in the C locale: ASCII letters and digits only, and nothing after the name (a
+  trailing newline is a character LVM refuses, so the whole string is matched).
 
 Measured on the test VM (lvm2 2.03.16): `lvcreate --type raid1` with a 112-character name
 succeeds, but removing it then fails ("Name vg-<lv>_rimage_0-missing_0_0 too long"): LVM
@@ -39,7 +43,7 @@ from ansible_collections.strata.storage.plugins.module_utils.core.errors import 
 NAME_MAX = 127           # NAME_LEN 128 with its terminating NUL
 DM_NAME_MAX = 127        # DM_NAME_LEN 128 with its terminating NUL
 DEV_DIR = "/dev/"
-_NAME_RE = re.compile(r"^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$")
+_NAME_RE = re.compile(r"[A-Za-z0-9+_.][A-Za-z0-9+_.-]*")
 
 RESERVED_PREFIXES = ("pvmove", "snapshot")
 RESERVED_STRINGS = ("_cdata", "_cmeta", "_corig", "_cpool", "_cvol", "_wcorig", "_mimage", "_mlog", "_rimage",
@@ -49,12 +53,14 @@ THIN_CHUNK_MIN = 64 * 1024
 THIN_CHUNK_MAX = 1024 ** 3
 STRIPES_MAX = 128
 STRIPE_SIZE_MIN = 4096    # the page size on x86_64 and most arm64 kernels
+STRIPE_SIZE_MAX = 1 << 40  # STRIPE_SIZE_LIMIT * 2 = 2^31 sectors
 EXTENT_NON_POWER2_UNIT = 128 * 1024
+EXTENT_SIZE_MAX = ((1 << 32) - 1) * 512   # MAX_EXTENT_SIZE, in sectors
 
 
 def check_name(kind, name):
     """Any LVM name (VG, LV, pool, snapshot): lvm-string.c _validate_name."""
-    if not name or len(name) > NAME_MAX or name in (".", "..") or not _NAME_RE.match(name):
+    if not name or len(name) > NAME_MAX or name in (".", "..") or not _NAME_RE.fullmatch(name):
         raise StrataError("%s name '%s' is not valid for LVM" % (kind, name),
                           hint="use letters, digits and + _ . - (not first), at most 127 characters")
 
@@ -140,14 +146,14 @@ def _power_of_two(value):
 def check_stripes(what, stripes, stripe_size):
     if stripes is not None and not 1 <= stripes <= STRIPES_MAX:
         raise StrataError("%s: stripes %d is out of LVM's range 1 to %d" % (what, stripes, STRIPES_MAX))
-    if stripe_size is not None and (not _power_of_two(stripe_size) or stripe_size < STRIPE_SIZE_MIN):
-        raise StrataError("%s: stripe_size %s must be a power of two of at least 4K" % (what, sizes.human(stripe_size)))
+    if stripe_size is not None and (not _power_of_two(stripe_size) or not STRIPE_SIZE_MIN <= stripe_size <= STRIPE_SIZE_MAX):
+        raise StrataError("%s: stripe_size %s must be a power of two from 4K to 1T" % (what, sizes.human(stripe_size)))
 
 
 def check_extent_size(what, extent):
     if extent is None:
         return
-    if extent < 1024 or (not _power_of_two(extent) and extent % EXTENT_NON_POWER2_UNIT):
+    if extent < 1024 or extent >= EXTENT_SIZE_MAX or (not _power_of_two(extent) and extent % EXTENT_NON_POWER2_UNIT):
         raise StrataError("%s: pe_size %s is not one LVM accepts: a power of two (at least 1K), or a "
-                          "multiple of 128K" % (what, sizes.human(extent)),
+                          "multiple of 128K, below 2T" % (what, sizes.human(extent)),
                           hint="nothing was changed; the usual sizes are 4M (the default) to 64M")

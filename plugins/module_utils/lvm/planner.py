@@ -449,6 +449,11 @@ def _plan_pool_create(req, vg, plan, with_profile):
     if req.size is None:
         raise StrataError("thin pool %s/%s does not exist and no size was given to create it" % (req.vg, req.name))
     size_args, size = _pool_size_args(req, vg, plan)
+    if req.chunk_size and size < req.chunk_size:
+        # lv_manip.c _lv_create_an_lv: "Unable to create thin-pool smaller than 1 chunk."
+        raise StrataError("thin pool %s/%s of %s is smaller than its chunk_size %s, and LVM makes no pool smaller "
+                          "than one chunk" % (req.vg, req.name, sizes.human(size), sizes.human(req.chunk_size)),
+                          hint="nothing was changed; give a larger size or a smaller chunk_size")
     cmd = ["lvcreate", "--yes", "--type", "thin-pool"] + size_args + ["--name", req.name]
     if req.metadata_size:
         cmd += ["--poolmetadatasize", sizes.to_kib_arg(req.metadata_size.bytes)]
@@ -459,6 +464,14 @@ def _plan_pool_create(req, vg, plan, with_profile):
     if req.discards:
         cmd += ["--discards", req.discards]
     if req.stripes:
+        # lv_manip.c _lv_create_an_lv: "Number of stripes (N) must not exceed number of physical
+        # volumes (M)", M being the PVs listed, or every PV of the VG
+        members = len(req.pvs) if req.pvs else vg.pv_count
+        if req.stripes > members:
+            raise StrataError("thin pool %s/%s: %d stripes need as many physical volumes, and %s %d" % (
+                req.vg, req.name, req.stripes,
+                "the pvs listed are" if req.pvs else "volume group %s has" % req.vg, members),
+                hint="nothing was changed; use at most %d stripes, or add physical volumes" % members)
         cmd += ["--stripes", str(req.stripes)]
         if req.stripe_size:
             cmd += ["--stripesize", sizes.to_kib_arg(req.stripe_size)]

@@ -20,7 +20,10 @@ def lvm_fixture_text(name, version=LVM_VERSION, drop_lvs=()):
 def without_lvs(text, names):
     """A captured `lvm fullreport` as it would read after `lvremove` of the named LVs: their
     lv, seg and pvseg rows are left out (used where a test needs a VG state the capture does
-    not have, e.g. an origin without its classic snapshot, which LVM resizes while active)."""
+    not have, e.g. an origin without its classic snapshot, which LVM resizes while active).
+    Only the rows go: the VG's and PVs' free space and counts, and the origin's lv_role and
+    lv_attr, stay as captured (less free space than LVM would show: stricter, never more
+    lenient; no planner reads the role or attr of an origin)."""
     report = json.loads(text)
     for vg in report.get("report", []):
         gone = set(row.get("lv_uuid") for row in vg.get("lv", []) if row.get("lv_name") in names)

@@ -53,6 +53,29 @@ def fake_device(path, kind):
     return info
 
 
+# mkfs.xfs of xfsprogs 5.19+ (Debian 12: 6.1.0) refuses a data section below 300 MiB, dry run
+# (-N) included: measured, size=314572800 passes, 314568704 fails with this sentence.
+XFS_MIN_BYTES = 300 * 1024 * 1024
+
+
+def xfs_size_refusal(cmd):
+    """What the real `mkfs.xfs -N ... -d file,name=X,size=N` says for N below its minimum."""
+    if cmd[0] != "mkfs.xfs":
+        return None
+    for arg in cmd:
+        for sub in arg.split(","):
+            if sub.startswith("size=") and "name=" in arg and int(sub[5:]) < XFS_MIN_BYTES:
+                return "Filesystem must be larger than 300MB.\nUsage: mkfs.xfs\n"
+    return None
+
+
+# Entries every Linux /dev has (devtmpfs + udev on the test VM; a container has most of
+# them): vgcreate refuses a VG named like any of them. A case adds its own with dev_entries.
+DEV_ENTRIES = ("block", "bsg", "char", "console", "core", "cpu", "disk", "fd", "full", "hugepages", "input",
+               "kmsg", "loop-control", "loop0", "mapper", "mem", "mqueue", "net", "null", "port", "ptmx", "pts",
+               "random", "rtc", "shm", "snd", "stderr", "stdin", "stdout", "tty", "urandom", "vda", "zero")
+
+
 def run_case(module_main, case, monkeypatch, files=None):
     """Run the module for a case; return (result, failed, changing commands run, reads)."""
     # drop_lvs: the captured state after `lvremove` of those LVs (see fixtures.without_lvs)
@@ -62,13 +85,15 @@ def run_case(module_main, case, monkeypatch, files=None):
     def run_command(self, cmd, check_rc=False, environ_update=None, data=None, binary_data=False, **kw):
         if cmd[0] in READ_TOOLS:
             reads.append(cmd)
+            if ran and cmd[:2] == ["lvm", "fullreport"] and case.get("fail_report_after") == len(ran):
+                return 5, "", "  Reading VG failed (test)"    # the read after the Nth change fails
             return 0, report, ""
         if cmd[:2] == ["wipefs", "--no-act"]:   # a probe, not a wipe
             reads.append(cmd)
             return 0, '{"signatures": []}', ""
         if cmd[0].startswith("mkfs.") and cmd[1] in ("-N", "-n"):   # the tool's dry run
             reads.append(cmd)
-            refusal = (case.get("mkfs_dry_run") or {}).get(cmd[0])
+            refusal = (case.get("mkfs_dry_run") or {}).get(cmd[0]) or xfs_size_refusal(cmd)
             return (1, "", refusal) if refusal else (0, "", "")
         ran.append(cmd)
         failure = (case.get("fail") or {}).get(cmd[0])
@@ -88,7 +113,8 @@ def run_case(module_main, case, monkeypatch, files=None):
     monkeypatch.setattr(lvm_reader, "device_mapper_problem",
                         lambda *a, **k: ("device-mapper is not available (test)", "modprobe dm_mod")
                         if case.get("no_device_mapper") else None)
-    monkeypatch.setattr(lvm_reader, "dev_entry_exists", lambda name, dev_dir="/dev": name in case.get("dev_entries", []))
+    dev_entries = set(DEV_ENTRIES) | set(case.get("dev_entries") or [])
+    monkeypatch.setattr(lvm_reader, "dev_entry_exists", lambda name, dev_dir="/dev": name in dev_entries)
     # every tool is "installed" unless the case says otherwise (missing_tools)
     missing = set(case.get("missing_tools") or [])
     monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.get_bin_path",

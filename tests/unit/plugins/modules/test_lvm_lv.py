@@ -55,9 +55,9 @@ def test_unchanged_run_reports_the_volume_and_its_filesystem(monkeypatch):
 
 def test_check_mode_reports_the_prediction(monkeypatch):
     case = {"fixture": "lv_types", "check_mode": True,
-            "params": {"vg": "capvg", "name": "new", "size": "10M", "type": "raid5", "filesystem": {"type": "xfs"}}}
+            "params": {"vg": "capvg", "name": "new", "size": "10M", "type": "raid5", "filesystem": {"type": "ext4"}}}
     monkeypatch.setattr(lvm_lv, "read_fs_facts", fake_facts(case, []))
     result, failed, ran, reads, written = run_case(lvm_lv.main, case, monkeypatch)
     assert result["changed"] and ran == []
-    assert result["lv"]["size"] == 16 * 1024 ** 2 and result["lv"]["filesystem"]["type"] == "xfs"
+    assert result["lv"]["size"] == 16 * 1024 ** 2 and result["lv"]["filesystem"]["type"] == "ext4"
     assert result["diff"]["before"] == {"state": "absent"}

@@ -67,3 +67,29 @@ def test_a_missing_folder_gets_the_folder_mode(tmp_path, umask_022):
     assert mode(str(tmp_path / "private")) == 0o700 and open(path).read() == "x\n"
     atomic.write_atomic(str(tmp_path / "private" / "other"), "y\n")   # an existing folder is left as it is
     assert mode(str(tmp_path / "private")) == 0o700
+
+
+def test_a_short_write_never_leaves_a_cut_copy(tmp_path, monkeypatch, umask_022):
+    """write() may write less than asked (a disk filling up); the copy of the old content must
+    be whole, or the write must fail with the old file untouched."""
+    target = tmp_path / "conf"
+    old = "x" * 5000 + "\n"
+    atomic.write_atomic(str(target), old, mode=0o600)
+    real_write = os.write
+
+    def short_write(fd, data):
+        return real_write(fd, bytes(data[:1000]))
+    monkeypatch.setattr(atomic.os, "write", short_write)
+    assert atomic.write_atomic(str(target), "new\n", mode=0o600, keep_backups=2)
+    assert (tmp_path / "conf.strata-bak.1").read_text() == old
+
+    def full_disk(fd, data):
+        if len(data) <= 4000:
+            raise OSError(28, "No space left on device")
+        return real_write(fd, bytes(data[:1000]))
+    monkeypatch.setattr(atomic.os, "write", full_disk)
+    with pytest.raises(OSError):
+        atomic.write_atomic(str(target), "newer\n", mode=0o600, keep_backups=2)
+    assert target.read_text() == "new\n"
+    assert not (tmp_path / "conf.strata-bak.1").exists()            # no cut copy left behind
+    assert (tmp_path / "conf.strata-bak.2").read_text() == old

@@ -204,6 +204,34 @@ def test_mkfs_dry_run_commands_write_no_filesystem():
         "mkfs.ext4", "-n", "-F", "-O", "^has_journal", "/dev/null", "16384k"]
 
 
+@pytest.mark.parametrize("options,kept", [
+    (["-z", "/srv/undo"], []),
+    (["-z/srv/undo", "-O", "^has_journal"], ["-O", "^has_journal"]),
+    (["-qz", "/srv/undo", "-E", "lazy_itable_init=0"], ["-q", "-E", "lazy_itable_init=0"]),
+    (["-m", "0", "-Fz/srv/undo"], ["-m", "0", "-F"]),
+    (["-L", "x-z"], ["-L", "x-z"]),            # -z inside another option's argument stays
+])
+def test_mke2fs_dry_run_leaves_out_the_undo_file(options, kept):
+    """`mke2fs -n -z FILE` creates FILE before its noaction exit: check mode would write it."""
+    ext = filesystem.MkfsCheck("ext4", "/dev/vg/b", 16 * 1024 ** 2, None, options)
+    assert filesystem.mkfs_dry_run_cmd(ext, "/dev/null") == ["mkfs.ext4", "-n", "-F"] + kept + ["/dev/null", "16384k"]
+
+
+@pytest.mark.skipif(not any(os.path.exists(os.path.join(d, "mkfs.ext4")) for d in ("/sbin", "/usr/sbin", "/bin", "/usr/bin")),
+                    reason="mkfs.ext4 (e2fsprogs) is not installed on this host")
+def test_mke2fs_dry_run_writes_no_file_with_the_real_tool(tmp_path):
+    """The real mke2fs: the dry run with the user's -z creates nothing (without the fix it
+    created an empty 0600 undo file at the user's path, also in check mode)."""
+    import subprocess
+    undo = tmp_path / "undo"
+    ext = filesystem.MkfsCheck("ext4", "/dev/vg/b", 64 * 1024 ** 2, "data", ["-z", str(undo)])
+    cmd = filesystem.mkfs_dry_run_cmd(ext, "/dev/null")
+    env = dict(os.environ, PATH=os.pathsep.join([os.environ.get("PATH", ""), "/sbin", "/usr/sbin"]))
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_check_mkfs_refuses_with_the_tools_own_words():
     action = filesystem.mkfs_action("xfs", "/dev/vg/small", size=64 * 1024 ** 2)
     runner = DryRunRunner({"mkfs.xfs": mkfs_capture("xfs_too_small")})

@@ -95,6 +95,21 @@ def test_a_missing_tool_is_one_sentence_naming_its_package():
         Runner(FakeModule(missing=["frobnicate"])).read(["frobnicate"])
 
 
+def test_execute_all_looks_up_every_tool_before_the_first_runs_and_in_check_mode():
+    """A tool missing for the third action (or for an undo) fails the plan before the first
+    action runs, and check mode says so too instead of approving the plan."""
+    plan = [_undoable("a"), Action("mkfs", ["mkfs.xfs", "/dev/vg/a"])]
+    for check_mode in (False, True):
+        runner = Runner(FakeModule(missing=["mkfs.xfs"], check_mode=check_mode))
+        with pytest.raises(StrataError, match="mkfs.xfs is not installed on this host"):
+            runner.execute_all(plan)
+        assert runner.actions == [] and runner.module.calls == [] and runner.undo_stack == []
+    runner = Runner(FakeModule(missing=["lvremove"]))
+    with pytest.raises(StrataError, match="lvremove is not installed"):
+        runner.execute_all([_undoable("b")])
+    assert runner.module.calls == []
+
+
 def test_each_tool_is_looked_up_once():
     module = FakeModule()
     looked = []

@@ -14,7 +14,8 @@ def test_valid_names(name):
     names.check_name("volume group", name)
 
 
-@pytest.mark.parametrize("name", ["", ".", "..", "-data", "a b", "a/b", "ä", "a" * 128, "a:b", "a@b"])
+@pytest.mark.parametrize("name", ["", ".", "..", "-data", "a b", "a/b", "ä", "a" * 128, "a:b", "a@b",
+                                  "data\n", "data\t", "\ndata"])
 def test_invalid_names(name):
     with pytest.raises(StrataError, match="is not valid for LVM"):
         names.check_name("volume group", name)
@@ -97,13 +98,15 @@ def test_stripes_and_stripe_size():
     for stripes in (0, 129):
         with pytest.raises(StrataError, match="out of LVM's range 1 to 128"):
             names.check_stripes("lv", stripes, None)
-    for size in (2048, 96 * 1024):
-        with pytest.raises(StrataError, match="power of two of at least 4K"):
+    names.check_stripes("lv", 2, 1 << 40)
+    for size in (2048, 96 * 1024, 1 << 41):     # lvm2 refuses above STRIPE_SIZE_LIMIT * 2 sectors (1T)
+        with pytest.raises(StrataError, match="power of two from 4K to 1T"):
             names.check_stripes("lv", None, size)
 
 
 @pytest.mark.parametrize("extent,ok", [(4 * 1024 ** 2, True), (1024, True), (384 * 1024, True), (3 * 1024 ** 2, True),
-                                       (512, False), (100 * 1024, False), (1536, False), (192 * 1024, False)])
+                                       (512, False), (100 * 1024, False), (1536, False), (192 * 1024, False),
+                                       (1 << 40, True), (2 ** 32 * 512, False), (4 * 1024 ** 4, False)])
 def test_extent_size(extent, ok):
     if ok:
         names.check_extent_size("vg", extent)

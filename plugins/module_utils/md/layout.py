@@ -177,7 +177,7 @@ def run(module, runner, array_params, waiter=None):
             state = md.read_state(runner)
         cfg_plan = plan_config(cfg, entries_after(reqs, before, state), conf_text)
         runner.execute_all(cfg_plan.actions, writer=file_writer)
-        runner.undo_stack = []    # every step done: a wait that times out below undoes nothing
+        runner.keep_created()    # every step done: a wait that times out below undoes nothing
         for req in reqs:
             array = state.find(name=req.name, uuid=req.uuid)
             if req.wait and req.state in ("present", "assembled") and array is not None:

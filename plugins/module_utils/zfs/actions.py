@@ -77,6 +77,9 @@ def execute(runner, actions, writer=None):
                 stderr=(result.send_stderr + result.recv_stderr).strip(),
                 hint="an interrupted receive keeps a resume token on the target: run again to resume",
                 details={"actions_done": runner.actions[:-1], "bytes": result.bytes})
+    # every action ran (each ZFS module executes once): a failure reading the result afterwards
+    # must not destroy what this call just created
+    runner.keep_created()
 
 
 def write_file(path, content, mode):

@@ -115,6 +115,9 @@ class FakeTools:
         return None
 
     def run_command(self, cmd, **kwargs):
+        if self.case.get("read_fails_after_actions") and self.ran and cmd[:2] == ["zfs", "get"]:
+            self.reads.append(cmd)      # the state read after every action ran fails
+            return 1, "", "cannot open: I/O error"
         out = self.answer(cmd)
         if out is not None:
             self.reads.append(cmd)
@@ -215,6 +218,11 @@ def check_case(module_main, case, monkeypatch):
     if "msg" in expect:
         for fragment in ([expect["msg"]] if isinstance(expect["msg"], str) else expect["msg"]):
             assert fragment in result["msg"], result["msg"]
+    if failed and case.get("read_fails_after_actions"):
+        # every action ran: the failed report read removes nothing this run made
+        assert tools.ran == expect["ran"], json.dumps(tools.ran)
+        assert result.get("rolled_back", []) == [], json.dumps(result.get("rolled_back"))
+        return result
     if failed and case.get("tool_fails"):
         # a command failed in a real run: what ran before it, it, then the undo of what this
         # run created (newest first)

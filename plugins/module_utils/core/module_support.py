@@ -58,6 +58,7 @@ def run_module(module, body):
         rolled = _rollback(runner)
         kwargs = exc.fail_kwargs()
         kwargs["actions"] = runner.actions
+        kwargs.setdefault("reads", runner.reads)    # what was read before it failed
         if rolled:
             kwargs["msg"] = "%s; %s" % (kwargs["msg"], rolled)
             kwargs["rolled_back"] = runner.rolled_back

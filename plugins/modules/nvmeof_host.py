@@ -230,7 +230,7 @@ rolled_back:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.strata.storage.plugins.module_utils.core.module_support import finish, run_module
-from ansible_collections.strata.storage.plugins.module_utils.nvmeof import configfs, files
+from ansible_collections.strata.storage.plugins.module_utils.nvmeof import configfs
 from ansible_collections.strata.storage.plugins.module_utils.nvmeof import host as nvme_host
 
 
@@ -240,7 +240,7 @@ def body(module, runner):
     facts = configfs.KernelFacts()
     facts.refresh()
     plan = nvme_host.plan_host(req, state, facts)
-    nvme_host.execute(runner, plan.actions, writer=files.private_writer)
+    nvme_host.execute(runner, plan.actions, writer=nvme_host.write_file)
     if not module.check_mode and plan.changed:
         state = nvme_host.read_state(runner)      # report what sysfs now says
         plan.after.update(nvme_host.report_connections(req, state, req.hostnqn or state.hostnqn))

@@ -30,7 +30,9 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from ansible_collections.strata.storage.plugins.module_utils.core import atomic
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
+from ansible_collections.strata.storage.plugins.module_utils.core.module_support import file_writer
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
 from ansible_collections.strata.storage.plugins.module_utils.nvmeof import names
@@ -45,6 +47,16 @@ CONNECT_JSON = RUN_DIR + "/connect.json"
 LIVE_STATES = ("live", "connecting", "resetting", "new")
 PORT_OPTIONS = ("ctrl_loss_tmo", "reconnect_delay", "keep_alive_tmo", "nr_io_queues")
 TRANSPORT_MODULES = {"tcp": "nvme-tcp", "loop": "nvme-loop"}
+
+
+def write_file(path, content, mode):
+    """The Runner writer: the connect-time secret file without copies (it is removed right after the
+    connect, a copy would outlive it); every other file as core writes it (3 copies, none more open
+    than the file, so /etc/nvme/config.json's copies are 0600 too)."""
+    if path == CONNECT_JSON:
+        atomic.write_atomic(path, content, mode=mode, keep_backups=0)
+    else:
+        file_writer(path, content, mode)
 
 
 def _read(path):

@@ -201,3 +201,16 @@ def test_execute_removes_the_secret_file_and_stacks_a_disconnect(tmp_path, monke
                           host.FileRemoval("remove", str(secret_file))], writer)
     assert not secret_file.exists()
     assert [u.cmd for u in runner.undo_stack] == [["nvme", "disconnect", "--device", "nvme3"]]
+
+
+def test_the_connect_time_secret_file_keeps_no_copies(monkeypatch):
+    """Its copies would outlive the file, which is removed right after the connect; the rest keep 3."""
+    calls = []
+    monkeypatch.setattr(host.atomic, "write_atomic",
+                        lambda path, content, mode=0o644, keep_backups=0: calls.append((path, mode, keep_backups)))
+    monkeypatch.setattr("ansible_collections.strata.storage.plugins.module_utils.core.module_support.write_atomic",
+                        lambda path, content, mode=0o644, keep_backups=0: calls.append((path, mode, keep_backups)))
+    host.write_file(host.CONNECT_JSON, "x", 0o600)
+    host.write_file(host.CONFIG_JSON, "x", 0o600)
+    host.write_file(host.HOSTNQN_FILE, "x", 0o644)
+    assert calls == [(host.CONNECT_JSON, 0o600, 0), (host.CONFIG_JSON, 0o600, 3), (host.HOSTNQN_FILE, 0o644, 3)]

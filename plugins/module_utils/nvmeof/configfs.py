@@ -40,6 +40,9 @@ SECRET_ATTRS = ("dhchap_key", "dhchap_ctrl_key")
 UNSET_NGUID = "00000000-0000-0000-0000-000000000000"
 TCP_ESTABLISHED = "01"
 TCP_LISTEN = "0A"
+# the kernel module behind each nvmet transport (addr_trtype): the planner offers tcp and loop, a
+# saved tree (restored at boot) may hold any
+TRANSPORT_MODULES = {"tcp": "nvmet-tcp", "loop": "nvme-loop", "rdma": "nvmet-rdma", "fc": "nvmet-fc"}
 # what a fresh port, subsystem or namespace holds before we write anything; the save leaves
 # these out only where nvmetcli does too (nothing: it saves every attribute it can read)
 
@@ -242,6 +245,19 @@ def config_text(state):
 
 
 # ------------------------------------------------------------------ facts around the tree
+def is_local_address(address):
+    """Can this host listen on address? (binding a socket to it on port 0; nothing else is touched)"""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.bind((address, 0))
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
+
+
 def _read(path, default=None):
     try:
         with open(path) as handle:

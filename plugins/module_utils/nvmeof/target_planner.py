@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import socket
 from dataclasses import dataclass, field
 
 from ansible_collections.strata.storage.plugins.module_utils.core.devices import guard_blank
@@ -32,13 +31,13 @@ from ansible_collections.strata.storage.plugins.module_utils.core.plan import Pl
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
 from ansible_collections.strata.storage.plugins.module_utils.nvmeof import names
 from ansible_collections.strata.storage.plugins.module_utils.nvmeof.configfs import (
-    CONFIGFS, SAVE_PATH, SECRET_SHOWN, UNSET_NGUID, ConfigfsOp, mkdir_op, symlink_op)
+    CONFIGFS, SAVE_PATH, SECRET_SHOWN, TRANSPORT_MODULES, UNSET_NGUID, ConfigfsOp, is_local_address, mkdir_op,
+    symlink_op)
 
 DEFAULT_TRSVCID = 4420
 TRTYPES = ("tcp", "loop")
 DHCHAP_HASHES = ("hmac(sha256)", "hmac(sha384)", "hmac(sha512)")
 DHCHAP_DHGROUPS = ("null", "ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192")
-TRANSPORT_MODULES = {"tcp": "nvmet-tcp", "loop": "nvme-loop"}
 NVMET_MAX_NAMESPACES = 1024    # drivers/nvme/target/nvmet.h: nvmet_ns_enable() fails with EMFILE beyond it
 
 
@@ -197,19 +196,6 @@ def request_from_params(params):
                           "(nvmet refuses both)" % nqn,
                           hint="nothing was changed; list the hosts and leave allow_any_host off")
     return req
-
-
-def is_local_address(address):
-    """Can this host listen on address? (binding a socket to it; nothing else is touched)"""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.bind((address, 0))
-        return True
-    except OSError:
-        return False
-    finally:
-        sock.close()
 
 
 def summary(state, nqn, redact=True):

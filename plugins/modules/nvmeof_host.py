@@ -238,7 +238,7 @@ def body(module, runner):
     req = nvme_host.request_from_params(module.params)
     state = nvme_host.read_state(runner)
     facts = configfs.KernelFacts()
-    facts.refresh()
+    facts.controllers = state.controllers     # read_state walked /sys/class/nvme already; sockets are not needed here
     plan = nvme_host.plan_host(req, state, facts)
     nvme_host.execute(runner, plan.actions, writer=nvme_host.write_file)
     if not module.check_mode and plan.changed:

@@ -20,6 +20,7 @@ other option applies to every flavor (nfs-utils applies flags after a sec= to th
 from __future__ import annotations
 
 import glob
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -46,6 +47,22 @@ WORLD = ("*", "0.0.0.0/0", "::/0", "<world>")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}$|^[0-9a-fA-F]{8}(:[0-9a-fA-F]{8}){3}$")
 _CLIENT_RE = re.compile(r"^[A-Za-z0-9_.:*?\[\]@/<>-]+$")
+
+
+def is_world(host):
+    """Does this client name let every host in? `*` (or only `*`s), and any network with a
+    prefix of 0 however it is written: 0.0.0.0/0, 0/0, 0.0.0.0/0.0.0.0 (address/netmask, which
+    exports(5) takes), ::/0, 0::0/0."""
+    if host in WORLD or (host and set(host) <= {"*"}):
+        return True
+    if "/" in host:
+        try:
+            return ipaddress.ip_network(host, strict=False).prefixlen == 0
+        except ValueError:
+            address, _, mask = host.partition("/")
+            if mask.isdigit() and int(mask) == 0:
+                return True
+    return False
 
 
 # ------------------------------------------------------------------ parsing exports files
@@ -337,7 +354,7 @@ def request_from_params(item, defaults=None):
         if not host or not _CLIENT_RE.match(host):
             raise StrataError("%s: '%s' is not a host name, address, network, wildcard or @netgroup" % (where, host),
                               hint="nothing was changed")
-        if host in WORLD and not req.allow_world:
+        if is_world(host) and not req.allow_world:
             raise StrataError("%s: '%s' lets every host on the network mount %s" % (where, host, path),
                               hint="nothing was changed; name the hosts or networks, or set allow_world: true if that is meant")
         if host in hosts:

@@ -182,3 +182,19 @@ def test_two_new_exports_with_one_fsid_are_refused():
                                        ("01234567-89ab-cdef-0123-456789abcdef", "uuid:0123456789abcdef0123456789abcdef")])
 def test_fsid_key(value, key):
     assert exports.fsid_key(value) == key
+
+
+@pytest.mark.parametrize("host", ["*", "**", "0.0.0.0/0", "0/0", "0.0.0.0/0.0.0.0", "10.0.0.0/0", "::/0", "0::0/0",
+                                  "2001:db8::/0"])
+def test_every_spelling_of_the_world_needs_allow_world(host):
+    """exports(5) takes address/netmask as well as a prefix length: 0.0.0.0/0.0.0.0 lets every host in."""
+    with pytest.raises(StrataError) as exc:
+        req(clients=[{"host": host}])
+    assert "lets every host on the network mount" in exc.value.msg
+    assert req(clients=[{"host": host}], allow_world=True).clients[0].host == host
+
+
+@pytest.mark.parametrize("host", ["192.0.2.0/24", "192.0.2.0/255.255.255.0", "*.example.com", "@trusted", "2001:db8::/32",
+                                  "client?.example.com"])
+def test_narrower_clients_need_no_flag(host):
+    assert req(clients=[{"host": host}]).clients[0].host == host

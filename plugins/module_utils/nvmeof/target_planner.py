@@ -339,7 +339,8 @@ class _Planner:
             self.ops.append(mkdir_op("create subsystem %s" % req.nqn, self.sub_path(), "subsystem %s" % req.nqn))
         fixed = []
         for name, value in (("serial", req.serial), ("model", req.model)):
-            if value is None or attr.get(name) == value:
+            # the reader strips the spaces the kernel pads serial/model with: so are trailing spaces given
+            if value is None or attr.get(name) == value.rstrip(" "):
                 continue
             description = "set the %s number of %s to %s" % (name, req.nqn, value)
             if current is None:
@@ -634,7 +635,7 @@ def predict(before, req):
         "namespaces": [], "ports": [], "hosts": []}
     for key in ("serial", "model", "allow_any_host"):
         if getattr(req, key) is not None:
-            after[key] = getattr(req, key)
+            after[key] = getattr(req, key).rstrip(" ") if key != "allow_any_host" else getattr(req, key)
     if req.namespaces is not None:
         have = dict((ns["nsid"], dict(ns)) for ns in after["namespaces"])
         out = {} if req.purge else dict(have)

@@ -324,3 +324,10 @@ def test_more_enabled_namespaces_than_nvmet_takes_are_refused():
     with pytest.raises(StrataError) as exc:
         plan({"nqn": NEW, "namespaces": many})
     assert "enables at most 1024" in exc.value.msg
+
+
+def test_a_serial_with_trailing_spaces_is_the_padded_one_the_kernel_shows():
+    """nvmet pads the serial with spaces to 20 bytes (memcpy_and_pad) and the reader strips them:
+    'capture0001 ' is what capture0001 already is, not a change (which nvmet refuses once discovered)."""
+    p = plan({"nqn": S1, "serial": "capture0001  "})
+    assert [o for o in ops(p) if o[0] == "write"] == [] and p.after["serial"] == p.before["serial"] == "capture0001"

@@ -55,7 +55,9 @@ options:
         description: The target's TCP port (tcp). Left out, V(4420).
         type: str
       host_iface:
-        description: Network interface to connect through (tcp).
+        description:
+          - Network interface to connect through (tcp). It must be one of this host's interfaces
+            (C(/sys/class/net/<name>)); another name is refused before anything runs.
         type: str
       hostnqn:
         description:

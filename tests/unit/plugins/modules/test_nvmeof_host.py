@@ -51,7 +51,6 @@ def test_report_after_connect_is_read_back(monkeypatch, tmp_path):
     assert len(result["reads"]) == 2        # sysfs before and after, no process
 
 
-
 def test_sysfs_is_walked_once_per_read(monkeypatch, tmp_path):
     """The kernel facts take the controllers read_state found: /sys/class/nvme is not walked a second
     time by KernelFacts.refresh() (nor /proc/net/tcp read, which the host side does not use)."""

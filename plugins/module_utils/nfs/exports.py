@@ -59,7 +59,7 @@ def is_world(host):
         try:
             return ipaddress.ip_network(host, strict=False).prefixlen == 0
         except ValueError:
-            address, _, mask = host.partition("/")
+            mask = host.partition("/")[2]
             if mask.isdigit() and int(mask) == 0:
                 return True
     return False

@@ -532,7 +532,7 @@ class _Planner:
                     for attr, value in diff:
                         self.write("set %s of port %d to %s" % (attr, pid, value), self.port_path(pid, "addr_" + attr), value)
             if port.trtype == "tcp" and self.state.facts is not None and (
-                    cur is None or not cur["subsystems"] or [a for a, _ in diff if a in ("trtype", "traddr", "trsvcid")]):
+                    cur is None or not cur["subsystems"] or [pair for pair in diff if pair[0] in ("trtype", "traddr", "trsvcid")]):
                 # the first link enables the port: nvmet-tcp binds a listener there, and fails (EADDRINUSE)
                 # where another socket listens already
                 taken_by = self.state.facts.listening(port.traddr, port.trsvcid)

@@ -55,7 +55,9 @@ options:
         description: The target's TCP port (tcp). Left out, V(4420).
         type: str
       host_iface:
-        description: Network interface to connect through (tcp).
+        description:
+          - Network interface to connect through (tcp). It must be one of this host's interfaces
+            (C(/sys/class/net/<name>)); another name is refused before anything runs.
         type: str
       hostnqn:
         description:
@@ -230,7 +232,7 @@ rolled_back:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.strata.storage.plugins.module_utils.core.module_support import finish, run_module
-from ansible_collections.strata.storage.plugins.module_utils.nvmeof import configfs, files
+from ansible_collections.strata.storage.plugins.module_utils.nvmeof import configfs
 from ansible_collections.strata.storage.plugins.module_utils.nvmeof import host as nvme_host
 
 
@@ -238,9 +240,9 @@ def body(module, runner):
     req = nvme_host.request_from_params(module.params)
     state = nvme_host.read_state(runner)
     facts = configfs.KernelFacts()
-    facts.refresh()
+    facts.controllers = state.controllers     # read_state walked /sys/class/nvme already; sockets are not needed here
     plan = nvme_host.plan_host(req, state, facts)
-    nvme_host.execute(runner, plan.actions, writer=files.private_writer)
+    nvme_host.execute(runner, plan.actions, writer=nvme_host.write_file)
     if not module.check_mode and plan.changed:
         state = nvme_host.read_state(runner)      # report what sysfs now says
         plan.after.update(nvme_host.report_connections(req, state, req.hostnqn or state.hostnqn))

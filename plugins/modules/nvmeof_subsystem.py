@@ -304,8 +304,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.strata.storage.plugins.module_utils.core import atomic
 from ansible_collections.strata.storage.plugins.module_utils.core.devices import DeviceInspector, device_key
-from ansible_collections.strata.storage.plugins.module_utils.core.module_support import finish, run_module
-from ansible_collections.strata.storage.plugins.module_utils.nvmeof import configfs, files
+from ansible_collections.strata.storage.plugins.module_utils.core.module_support import file_writer, finish, run_module
+from ansible_collections.strata.storage.plugins.module_utils.nvmeof import configfs
 from ansible_collections.strata.storage.plugins.module_utils.nvmeof import target_planner as planner
 
 
@@ -320,7 +320,7 @@ def body(module, runner):
         state = configfs.read_state(runner, facts=state.facts)     # report what the kernel now says
     if save is not None:
         save.content = configfs.config_text(state)
-        runner.execute(save, writer=files.private_writer)   # keys inside: copies 0600 too
+        runner.execute(save, writer=file_writer)   # keys inside: 0600, and core keeps its copies 0600 too
     after = plan.after if module.check_mode else planner.summary(state, req.nqn)
     plan.after = after
     supported, reason = state.facts.target_auth(state)

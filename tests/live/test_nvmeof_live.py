@@ -121,15 +121,20 @@ def test_plan_execute_reread_is_a_fixed_point_check_mode_is_honest_restore_bring
 def test_kernel_failure_half_way_is_rolled_back(nqn, loops):
     (dev,) = loops(1, "32M")
     before = configfs.config_text(configfs.read_state(Runner(LocalModule())))
+    request = tp.request_from_params(dict(params_for(nqn, [dev], port="4423"), save=False))
+    runner = Runner(LocalModule())
+    state = configfs.read_state(runner)             # planned while the port is free...
+    plan = tp.plan_subsystem(request, state, DeviceInspector(runner).inspect, device_key)
     busy = socket.socket()
     busy.bind(("127.0.0.1", 4423))
     busy.listen(1)
     try:
-        runner = Runner(LocalModule())
-        state = configfs.read_state(runner)
-        plan = tp.plan_subsystem(tp.request_from_params(dict(params_for(nqn, [dev], port="4423"), save=False)),
-                                 state, DeviceInspector(runner).inspect, device_key)
-        with pytest.raises(StrataError) as exc:      # nvmet cannot listen: the port is taken
+        # ...a plan made now is refused: the reader sees the listener in the kernel's /proc/net/tcp
+        with pytest.raises(StrataError) as exc:
+            tp.plan_subsystem(request, configfs.read_state(Runner(LocalModule())), DeviceInspector(runner).inspect,
+                              device_key)
+        assert "another program listens on 127.0.0.1:4423" in exc.value.msg
+        with pytest.raises(StrataError) as exc:      # the port was taken after planning: nvmet cannot listen
             configfs.execute(runner, plan.actions)
         assert "offer %s on port" % nqn in exc.value.msg
         message = _rollback(runner)
@@ -153,12 +158,19 @@ def test_connected_host_is_seen_and_protects_its_namespaces(nqn, loops):
     with pytest.raises(StrataError) as exc:
         apply(dict(params_for(nqn, devs[:1], port="4422"), purge=True))
     assert "refusing to remove namespace 2" in exc.value.msg
-    # the kernel keeps the serial once a host identified the subsystem: our error says what refused it
+    # the kernel keeps the serial once a host identified the subsystem: refused while it is connected...
     with pytest.raises(StrataError) as exc:
         apply(dict(params_for(nqn, devs, port="4422"), serial="changed1"))
-    assert "set the serial number of %s to changed1 failed" % nqn in exc.value.msg
+    assert "refusing to change the serial number of %s" % nqn in exc.value.msg
     subprocess.run(["nvme", "disconnect", "-n", nqn], check=True, stdout=subprocess.DEVNULL)
     assert configfs.read_state(Runner(LocalModule())).in_use(nqn) == []
+    # ...and after it left, the kernel still refuses; the write comes first, so nothing else changed
+    before = configfs.config_text(configfs.read_state(Runner(LocalModule())))
+    with pytest.raises(StrataError) as exc:
+        apply(dict(params_for(nqn, devs, port="4422"), serial="changed1", hosts=[{"nqn": HOST + "2"}]))
+    assert "set the serial number of %s to changed1 failed" % nqn in exc.value.msg
+    assert "Can't set serial number" in exc.value.hint
+    assert configfs.config_text(configfs.read_state(Runner(LocalModule()))) == before
 
 
 def test_auth_and_loop_facts_are_the_kernels(nqn):

@@ -20,6 +20,7 @@ other option applies to every flavor (nfs-utils applies flags after a sec= to th
 from __future__ import annotations
 
 import glob
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -46,6 +47,22 @@ WORLD = ("*", "0.0.0.0/0", "::/0", "<world>")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}$|^[0-9a-fA-F]{8}(:[0-9a-fA-F]{8}){3}$")
 _CLIENT_RE = re.compile(r"^[A-Za-z0-9_.:*?\[\]@/<>-]+$")
+
+
+def is_world(host):
+    """Does this client name let every host in? `*` (or only `*`s), and any network with a
+    prefix of 0 however it is written: 0.0.0.0/0, 0/0, 0.0.0.0/0.0.0.0 (address/netmask, which
+    exports(5) takes), ::/0, 0::0/0."""
+    if host in WORLD or (host and set(host) <= {"*"}):
+        return True
+    if "/" in host:
+        try:
+            return ipaddress.ip_network(host, strict=False).prefixlen == 0
+        except ValueError:
+            mask = host.partition("/")[2]
+            if mask.isdigit() and int(mask) == 0:
+                return True
+    return False
 
 
 # ------------------------------------------------------------------ parsing exports files
@@ -243,9 +260,9 @@ def _check_options(options, where, req):
                 raise StrataError("%s: option '%s' has no value" % (where, opt), hint="nothing was changed")
             if key in ("anonuid", "anongid") and not re.match(r"^-?\d+$", value):
                 raise StrataError("%s: %s must be a number, not '%s'" % (where, key, value), hint="nothing was changed")
-            if key == "fsid" and not (value == "root" or value.isdigit() or _UUID_RE.match(value)):
+            if key == "fsid" and fsid_key(value) is None:
                 raise StrataError("%s: fsid '%s' is not a number, root or a UUID" % (where, value),
-                                  hint="nothing was changed")
+                                  hint="nothing was changed; a number is 0 to 4294967295 (0 and root are the same)")
             if key == "sec":
                 bad = [f for f in value.split(":") if f not in SEC_FLAVORS]
                 if bad:
@@ -267,6 +284,28 @@ def _check_options(options, where, req):
         if risky in seen and not req.allow_insecure:
             raise StrataError("%s: %s accepts requests from unprivileged ports (any local user on the client)" % (where, risky),
                               hint="nothing was changed; set allow_insecure: true if that is meant")
+
+
+def fsid_key(value):
+    """What fsid=value identifies, as nfs-utils parses it (parseopts): `root` is 0, a number is read
+    like strtoul(value, 0) (0x.. hexadecimal, a leading 0 octal) into 32 bits, a UUID by its hex digits.
+    So fsid=010 and fsid=8 are one fsid. None: not an fsid (we refuse numbers past 32 bits, which
+    nfs-utils would truncate)."""
+    text = str(value)
+    if text == "root":
+        return "0"
+    number = None
+    if re.match(r"^0[xX][0-9a-fA-F]+$", text):
+        number = int(text[2:], 16)
+    elif re.match(r"^0[0-7]+$", text):
+        number = int(text, 8)
+    elif re.match(r"^[0-9]+$", text) and not text.startswith("0") or text == "0":
+        number = int(text)
+    if number is not None:
+        return str(number) if number <= 0xFFFFFFFF else None
+    if _UUID_RE.match(text):
+        return "uuid:" + re.sub(r"[^0-9a-f]", "", text.lower())
+    return None
 
 
 def _render_options(options, fsid):
@@ -315,7 +354,7 @@ def request_from_params(item, defaults=None):
         if not host or not _CLIENT_RE.match(host):
             raise StrataError("%s: '%s' is not a host name, address, network, wildcard or @netgroup" % (where, host),
                               hint="nothing was changed")
-        if host in WORLD and not req.allow_world:
+        if is_world(host) and not req.allow_world:
             raise StrataError("%s: '%s' lets every host on the network mount %s" % (where, host, path),
                               hint="nothing was changed; name the hosts or networks, or set allow_world: true if that is meant")
         if host in hosts:
@@ -361,8 +400,8 @@ def plan_exports(reqs, state, isdir=None):
     fsids = {}
     for entry in state.entries:
         for opt in entry["options"]:
-            if opt.startswith("fsid=") and opt != "fsid=root":
-                fsids.setdefault(opt[5:], set()).add((entry["path"], entry["source"]))
+            if opt.startswith("fsid="):
+                fsids.setdefault(fsid_key(opt[5:]), set()).add((entry["path"], entry["source"]))
     changed_files = []
     for req in reqs:
         if req.name in names:
@@ -384,11 +423,14 @@ def plan_exports(reqs, state, isdir=None):
                                    "give this export that file's name)")
         for client in req.clients:
             for opt in client.options:
-                if opt.startswith("fsid=") and opt != "fsid=root":
-                    others = [p for p, src in fsids.get(opt[5:], ()) if p != req.path and src != req.file]
+                if opt.startswith("fsid="):
+                    # fsid=0 (root) too: the NFSv4 pseudo-root is one export
+                    others = sorted(p for p, src in fsids.get(fsid_key(opt[5:]), ()) if p != req.path and src != req.file)
                     if others:
                         raise StrataError("export %s: %s is used by %s already" % (req.name, opt, others[0]),
-                                          hint="nothing was changed; each exported filesystem needs its own fsid")
+                                          hint="nothing was changed; each exported filesystem needs its own fsid "
+                                               "(nfs-utils reads 010 as 8, 0x10 as 16, root as 0)")
+                    fsids.setdefault(fsid_key(opt[5:]), set()).add((req.path, req.file))   # the next exports see it
         text = render(req)
         if current != text:
             action = plan.add(Action("%s export %s (%s)" % ("write" if current is None else "update", req.name, req.file),

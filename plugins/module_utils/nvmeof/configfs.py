@@ -39,6 +39,10 @@ SECRET_SHOWN = "(secret)"
 SECRET_ATTRS = ("dhchap_key", "dhchap_ctrl_key")
 UNSET_NGUID = "00000000-0000-0000-0000-000000000000"
 TCP_ESTABLISHED = "01"
+TCP_LISTEN = "0A"
+# the kernel module behind each nvmet transport (addr_trtype): the planner offers tcp and loop, a
+# saved tree (restored at boot) may hold any
+TRANSPORT_MODULES = {"tcp": "nvmet-tcp", "loop": "nvme-loop", "rdma": "nvmet-rdma", "fc": "nvmet-fc"}
 # what a fresh port, subsystem or namespace holds before we write anything; the save leaves
 # these out only where nvmetcli does too (nothing: it saves every attribute it can read)
 
@@ -241,6 +245,19 @@ def config_text(state):
 
 
 # ------------------------------------------------------------------ facts around the tree
+def is_local_address(address):
+    """Can this host listen on address? (binding a socket to it on port 0; nothing else is touched)"""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.bind((address, 0))
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
+
+
 def _read(path, default=None):
     try:
         with open(path) as handle:
@@ -330,6 +347,17 @@ class KernelFacts:
         matches = (traddr, "::ffff:%s" % traddr)
         return sum(1 for addr, lport, st in self.sockets
                    if st == TCP_ESTABLISHED and lport == port and (traddr in wild or addr in matches))
+
+    def listening(self, traddr, trsvcid):
+        """The local addresses listening on TCP port trsvcid that a listener on traddr would clash with
+        (traddr itself, or the wildcard address of its family): binding there fails with EADDRINUSE."""
+        try:
+            port = int(trsvcid)
+        except (TypeError, ValueError):
+            return []
+        clash = (traddr, "::ffff:%s" % traddr, "::") + (("0.0.0.0",) if ":" not in traddr else ())
+        return sorted(set("%s:%d" % (addr, lport) for addr, lport, st in self.sockets
+                          if st == TCP_LISTEN and lport == port and addr in clash))
 
     def module_loaded(self, name):
         return os.path.isdir(os.path.join(self.sysfs, "module", name.replace("-", "_")))
@@ -427,6 +455,7 @@ class ConfigfsOp:
     value: str = None
     secret: bool = False
     undo: object = None         # runner.Action with a command (rmdir / rm) removing what this made
+    hint: str = None            # what to do when the kernel refuses it (default: read dmesg)
 
     def report(self):
         out = {"description": self.description, "configfs": self.op, "path": self.path}
@@ -472,7 +501,7 @@ def execute(runner, actions, writer=None, apply=None):
         except OSError as exc:
             raise StrataError(
                 "%s failed: %s %s: %s" % (action.description, action.op, action.path, os.strerror(exc.errno or 0)),
-                hint="the kernel log (dmesg) says why nvmet refused it",
+                hint=action.hint or "the kernel log (dmesg) says why nvmet refused it",
                 details={"actions_done": runner.actions[:-1]})
         if action.undo is not None:
             runner.undo_stack.append(action.undo)

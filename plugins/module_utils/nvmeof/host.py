@@ -30,7 +30,9 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from ansible_collections.strata.storage.plugins.module_utils.core import atomic
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
+from ansible_collections.strata.storage.plugins.module_utils.core.module_support import file_writer
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
 from ansible_collections.strata.storage.plugins.module_utils.nvmeof import names
@@ -45,6 +47,17 @@ CONNECT_JSON = RUN_DIR + "/connect.json"
 LIVE_STATES = ("live", "connecting", "resetting", "new")
 PORT_OPTIONS = ("ctrl_loss_tmo", "reconnect_delay", "keep_alive_tmo", "nr_io_queues")
 TRANSPORT_MODULES = {"tcp": "nvme-tcp", "loop": "nvme-loop"}
+IFNAMSIZ = 16          # a Linux interface name is at most 15 characters
+
+
+def write_file(path, content, mode):
+    """The Runner writer: the connect-time secret file without copies (it is removed right after the
+    connect, a copy would outlive it); every other file as core writes it (3 copies, none more open
+    than the file, so /etc/nvme/config.json's copies are 0600 too)."""
+    if path == CONNECT_JSON:
+        atomic.write_atomic(path, content, mode=mode, keep_backups=0)
+    else:
+        file_writer(path, content, mode)
 
 
 def _read(path):
@@ -231,7 +244,8 @@ def request_from_params(params):
             raise StrataError("a discovery needs the target's address (traddr)", hint="nothing was changed")
         req.discover.append({"transport": transport, "traddr": item.get("traddr") or "",
                              "trsvcid": str(item.get("trsvcid") or (8009 if transport == "tcp" else "")),
-                             "hostnqn": item.get("hostnqn")})
+                             "hostnqn": names.check_nqn(item["hostnqn"], "host NQN of a discovery")
+                             if item.get("hostnqn") else None})
     return req
 
 
@@ -349,6 +363,14 @@ def plan_host(req, state, facts):
                                    "with CONFIG_NVME_AUTH")
     for conn in req.subsystems:
         owner = conn.hostnqn or hostnqn
+        iface = conn.host_iface
+        if iface and conn.state == "connected" and (
+                len(iface) > IFNAMSIZ - 1 or iface in (".", "..") or re.search(r"[\s/:]", iface)
+                or not os.path.isdir(os.path.join(facts.sysfs, "class", "net", iface))):
+            # the kernel's nvme-tcp refuses the connect for an interface it does not have (half-way, after
+            # the connections listed before it were made)
+            raise StrataError("host_iface '%s' of the connection to %s is not a network interface of this host" % (
+                iface, conn.label()), hint="nothing was changed; name an interface from `ip -brief link`")
         if conn.persistent and conn.state == "connected" and conn.hostnqn and conn.hostnqn != hostnqn:
             raise StrataError("the connection to %s uses host NQN %s, but `nvme connect-all` at boot connects only as "
                               "this host's NQN (%s), so it cannot be persistent" % (conn.nqn, conn.hostnqn, hostnqn),

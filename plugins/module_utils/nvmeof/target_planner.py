@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import socket
 from dataclasses import dataclass, field
 
 from ansible_collections.strata.storage.plugins.module_utils.core.devices import guard_blank
@@ -32,13 +31,14 @@ from ansible_collections.strata.storage.plugins.module_utils.core.plan import Pl
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
 from ansible_collections.strata.storage.plugins.module_utils.nvmeof import names
 from ansible_collections.strata.storage.plugins.module_utils.nvmeof.configfs import (
-    CONFIGFS, SAVE_PATH, SECRET_SHOWN, UNSET_NGUID, ConfigfsOp, mkdir_op, symlink_op)
+    CONFIGFS, SAVE_PATH, SECRET_SHOWN, TRANSPORT_MODULES, UNSET_NGUID, ConfigfsOp, is_local_address, mkdir_op,
+    symlink_op)
 
 DEFAULT_TRSVCID = 4420
 TRTYPES = ("tcp", "loop")
 DHCHAP_HASHES = ("hmac(sha256)", "hmac(sha384)", "hmac(sha512)")
 DHCHAP_DHGROUPS = ("null", "ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192")
-TRANSPORT_MODULES = {"tcp": "nvmet-tcp", "loop": "nvme-loop"}
+NVMET_MAX_NAMESPACES = 1024    # drivers/nvme/target/nvmet.h: nvmet_ns_enable() fails with EMFILE beyond it
 
 
 @dataclass
@@ -96,10 +96,10 @@ class SubsystemRequest:
 def _norm_nguid(value):
     if value is None:
         return None
-    text = str(value).replace("-", "").lower()
+    text = str(value).replace("-", "").replace(":", "").lower()     # nvmet takes '-' or ':' between bytes
     if len(text) != 32 or any(c not in "0123456789abcdef" for c in text):
         raise StrataError("namespace NGUID '%s' is not 16 bytes of hexadecimal" % value,
-                          hint="nothing was changed; write 32 hexadecimal digits (dashes allowed)")
+                          hint="nothing was changed; write 32 hexadecimal digits (dashes or colons allowed)")
     return "%s-%s-%s-%s-%s" % (text[:8], text[8:12], text[12:16], text[16:20], text[20:])
 
 
@@ -198,19 +198,6 @@ def request_from_params(params):
     return req
 
 
-def is_local_address(address):
-    """Can this host listen on address? (binding a socket to it; nothing else is touched)"""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.bind((address, 0))
-        return True
-    except OSError:
-        return False
-    finally:
-        sock.close()
-
-
 def summary(state, nqn, redact=True):
     """The subsystem as reported (and diffed): keys only as `(secret)`."""
     sub = state.subsystem(nqn)
@@ -252,6 +239,7 @@ class _Planner:
         self.plan = Plan()
         self.ops = []            # config changes (not the save)
         self.removals = []       # done after the additions
+        self.first = []          # writes the kernel may refuse for a reason configfs does not show: before all else
         self.in_use = state.in_use(req.nqn) if state.subsystem(req.nqn) else []
         self.unlinked_ports = set()
         self.unlinked_hosts = set()
@@ -349,9 +337,29 @@ class _Planner:
         attr = current["attr"] if current else {}
         if current is None:
             self.ops.append(mkdir_op("create subsystem %s" % req.nqn, self.sub_path(), "subsystem %s" % req.nqn))
+        fixed = []
         for name, value in (("serial", req.serial), ("model", req.model)):
-            if value is not None and attr.get(name) != value:
-                self.write("set the %s number of %s to %s" % (name, req.nqn, value), self.sub_path("attr_" + name), value)
+            # the reader strips the spaces the kernel pads serial/model with: so are trailing spaces given
+            if value is None or attr.get(name) == value.rstrip(" "):
+                continue
+            description = "set the %s number of %s to %s" % (name, req.nqn, value)
+            if current is None:
+                self.write(description, self.sub_path("attr_" + name), value)
+                continue
+            # nvmet fixes serial and model once a host has identified the subsystem (subsys_discovered:
+            # the write fails with EINVAL), and configfs does not show whether one has: refused when
+            # hosts are connected now, and otherwise written first, so a refusal changes nothing else
+            if self.in_use:
+                raise StrataError(
+                    "refusing to change the %s number of %s from '%s' to '%s': hosts are connected (%s), and nvmet "
+                    "keeps the serial and model numbers a host has seen" % (
+                        name, req.nqn, attr.get(name, ""), value, "; ".join(self.in_use)),
+                    hint="nothing was changed; leave %s out to keep it, or remove the subsystem and create it again" % name)
+            fixed.append(ConfigfsOp(description, "write", self.sub_path("attr_" + name), value=str(value),
+                                    hint="nvmet refuses a new %s number once a host has identified the subsystem "
+                                         "(dmesg: \"Can't set %s number\"); leave %s out to keep it, or remove the "
+                                         "subsystem and create it again" % (name, name, name)))
+        self.first = fixed
         want_any = req.allow_any_host
         if want_any is None and current is None:
             want_any = False         # secure default for a new subsystem
@@ -394,6 +402,15 @@ class _Planner:
             if device_changes:
                 new_devices.append((ns, cur))
         self.guard([pair[0] for pair in new_devices])
+        enabled_after = dict((nsid, ns.get("enable") == "1") for nsid, ns in have.items())
+        enabled_after.update((ns.nsid, ns.enabled) for ns in req.namespaces)
+        if req.purge:
+            listed = set(ns.nsid for ns in req.namespaces)
+            enabled_after = dict((k, v) for k, v in enabled_after.items() if k in listed)
+        if sum(enabled_after.values()) > NVMET_MAX_NAMESPACES:
+            raise StrataError("subsystem %s would have %d enabled namespaces; nvmet enables at most %d (EMFILE)" % (
+                req.nqn, sum(enabled_after.values()), NVMET_MAX_NAMESPACES),
+                hint="nothing was changed; spread the namespaces over several subsystems")
         for ns in req.namespaces:
             cur = have.get(ns.nsid)
             base = ("namespaces", ns.nsid)
@@ -496,7 +513,8 @@ class _Planner:
                                     ("trsvcid", port.trsvcid)):
                     if value:
                         self.write("set %s of port %d to %s" % (attr, pid, value), self.port_path(pid, "addr_" + attr), value)
-            else:
+            diff = []
+            if cur is not None:
                 addr = cur["addr"]
                 diff = [(a, v) for a, v in (("adrfam", port.adrfam), ("trtype", port.trtype), ("traddr", port.traddr),
                                             ("trsvcid", port.trsvcid)) if (addr.get(a) or "") != (v or "")]
@@ -513,6 +531,16 @@ class _Planner:
                         linked = False
                     for attr, value in diff:
                         self.write("set %s of port %d to %s" % (attr, pid, value), self.port_path(pid, "addr_" + attr), value)
+            if port.trtype == "tcp" and self.state.facts is not None and (
+                    cur is None or not cur["subsystems"] or [pair for pair in diff if pair[0] in ("trtype", "traddr", "trsvcid")]):
+                # the first link enables the port: nvmet-tcp binds a listener there, and fails (EADDRINUSE)
+                # where another socket listens already
+                taken_by = self.state.facts.listening(port.traddr, port.trsvcid)
+                if taken_by:
+                    raise StrataError("port %d (%s) of subsystem %s cannot listen: another program listens on %s" % (
+                        pid, port.address(), req.nqn, ", ".join(taken_by)),
+                        hint="nothing was changed; choose another trsvcid (4420 is the NVMe/TCP default), or stop "
+                             "that program (ss -ltnp shows which)")
             if not linked:
                 self.ops.append(symlink_op("offer %s on port %d (%s)" % (req.nqn, pid, port.address()), link,
                                            self.sub_path(), "the link of %s to port %d" % (req.nqn, pid)))
@@ -577,7 +605,7 @@ class _Planner:
             self.namespaces()
             self.ports()
         self.orphans()
-        self.plan.actions = self.ops + self.removals
+        self.plan.actions = self.first + self.ops + self.removals
         return self.plan
 
 
@@ -607,7 +635,7 @@ def predict(before, req):
         "namespaces": [], "ports": [], "hosts": []}
     for key in ("serial", "model", "allow_any_host"):
         if getattr(req, key) is not None:
-            after[key] = getattr(req, key)
+            after[key] = getattr(req, key).rstrip(" ") if key != "allow_any_host" else getattr(req, key)
     if req.namespaces is not None:
         have = dict((ns["nsid"], dict(ns)) for ns in after["namespaces"])
         out = {} if req.purge else dict(have)

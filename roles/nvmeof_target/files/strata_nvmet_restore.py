@@ -14,19 +14,23 @@ this host, so LVs activated late at boot and addresses configured late still com
 cannot be restored is reported on stderr (the journal) and the exit code is 1; everything else
 is restored all the same.
 
-Python 3.6+ standard library only: this file runs on the target without Ansible.
+It runs on the target without Ansible, with the collection's own module_utils (configfs paths,
+the transport modules, the attribute write, the local-address test) that the role copies beside
+it (nvmeof_target_lib_prefix/ansible_collections/...), as the zfs role does for its timer.
 """
 
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 
-ROOT = "/sys/kernel/config/nvmet"
-TRANSPORT_MODULES = {"tcp": "nvmet-tcp", "loop": "nvme-loop", "rdma": "nvmet-rdma", "fc": "nvmet-fc"}
+sys.path.insert(0, os.environ.get("STRATA_LIB") or os.path.dirname(os.path.abspath(__file__)))
+
+from ansible_collections.strata.storage.plugins.module_utils.nvmeof.configfs import (  # noqa: E402
+    CONFIGFS as ROOT, TRANSPORT_MODULES, ConfigfsOp, apply_op, is_local_address)
+
 # written before the namespace is enabled, and only while it is disabled
 NS_DEVICE_ATTRS = (("path", "device_path"), ("uuid", "device_uuid"), ("nguid", "device_nguid"))
 
@@ -55,11 +59,7 @@ class Configfs(object):
             return None
 
     def write(self, value, *parts):
-        fd = os.open(self.path(*parts), os.O_WRONLY)
-        try:
-            os.write(fd, str(value).encode("utf-8"))
-        finally:
-            os.close(fd)
+        apply_op(ConfigfsOp("restore", "write", self.path(*parts), value=str(value)))
 
     def symlink(self, target_parts, *parts):
         if not os.path.lexists(self.path(*parts)):
@@ -74,7 +74,7 @@ class Restorer(object):
         self.log = log or (lambda msg: sys.stderr.write(msg + "\n"))
         self.modprobe = modprobe or _modprobe
         self.device_ready = device_ready or _device_ready
-        self.address_ready = address_ready or _address_ready
+        self.address_ready = address_ready or is_local_address
         self.deadline = None
 
     def fail(self, what, exc):
@@ -216,23 +216,14 @@ class Restorer(object):
 
 
 def _modprobe(module):
-    return subprocess.call(["modprobe", module]) == 0
+    try:
+        return subprocess.call(["modprobe", module]) == 0
+    except OSError:             # no modprobe: reported like a failed load, the rest is restored all the same
+        return False
 
 
 def _device_ready(path):
     return os.path.exists(path)
-
-
-def _address_ready(address):
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.bind((address, 0))
-        return True
-    except OSError:
-        return False
-    finally:
-        sock.close()
 
 
 def main(argv=None):

@@ -120,8 +120,8 @@ def run_case(module_main, case, monkeypatch, extra_patches=None):
     monkeypatch.setattr("ansible_collections.strata.storage.plugins.module_utils.core.atomic.read_text", files.get)
     monkeypatch.setattr("ansible_collections.strata.storage.plugins.module_utils.core.module_support.write_atomic",
                         lambda path, content, mode=0o644, keep_backups=0: rec["written"].update({path: (content, mode)}))
-    monkeypatch.setattr("ansible_collections.strata.storage.plugins.module_utils.nvmeof.files.write_private",
-                        lambda path, content, mode=0o600, keep_backups=3: rec["written"].update({path: (content, mode)}))
+    monkeypatch.setattr("ansible_collections.strata.storage.plugins.module_utils.core.atomic.write_atomic",
+                        lambda path, content, mode=0o644, keep_backups=0: rec["written"].update({path: (content, mode)}))
     for target, value in (extra_patches or {}).items():
         monkeypatch.setattr(target, value)
     args = dict(case["params"])

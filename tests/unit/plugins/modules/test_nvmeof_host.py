@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.strata.storage.plugins.module_utils.nvmeof import host
 from ansible_collections.strata.storage.plugins.modules import nvmeof_host
-from ansible_collections.strata.storage.tests.unit.plugins.module_utils.nvmeof.nvmet_fixtures import snapshots
+from ansible_collections.strata.storage.tests.unit.plugins.module_utils.nvmeof.nvmet_fixtures import SnapshotFacts, snapshots
 from ansible_collections.strata.storage.tests.unit.plugins.module_utils.nvmeof.test_host import fake_sysfs
 from ansible_collections.strata.storage.tests.unit.plugins.modules.nvmeof_harness import check_case, load_cases, run_case
 
@@ -49,3 +49,17 @@ def test_report_after_connect_is_read_back(monkeypatch, tmp_path):
     assert result["controllers"][0]["namespaces"][0]["device"] == "/dev/nvme0n1"
     assert result["auth"]["supported"] is False
     assert len(result["reads"]) == 2        # sysfs before and after, no process
+
+
+def test_sysfs_is_walked_once_per_read(monkeypatch, tmp_path):
+    """The kernel facts take the controllers read_state found: /sys/class/nvme is not walked a second
+    time by KernelFacts.refresh() (nor /proc/net/tcp read, which the host side does not use)."""
+    refreshed = []
+    real = SnapshotFacts.refresh
+    monkeypatch.setattr(SnapshotFacts, "refresh", lambda self: refreshed.append(1) or real(self))
+    case = {"host_snapshot": "one_subsystem_connected", "snapshot": "one_subsystem",
+            "params": {"subsystems": [{"nqn": "nqn.2014-08.org.example:capture.s1", "traddr": "127.0.0.1",
+                                       "persistent": False}]}}
+    rec = run_case(nvmeof_host.main, case, monkeypatch, patches(case, tmp_path))
+    assert not rec["failed"], rec["result"]
+    assert refreshed == [] and rec["result"]["auth"]["supported"] is False

@@ -157,3 +157,44 @@ def test_read_state_reads_files_from_python(tmp_path):
     assert len(state.entries) == 5 and state.kernel is None and len(state.live) == 5
     assert runner.reads == [["file", "read", str(tmp_path / "exports"), str(d) + "/*.exports", str(tmp_path / "etab"),
                              str(tmp_path / "nfsd")]]
+
+
+@pytest.mark.parametrize("mine", ["7", "07", "0x7", "0X07"])
+def test_an_fsid_is_compared_as_nfs_utils_reads_it(mine):
+    """parseopts reads fsid= with strtoul(.., 0): 07 and 0x7 are fsid 7, which capture-b uses."""
+    state, _snap = snapshot_state("applied")
+    with pytest.raises(StrataError) as exc:
+        exports.plan_exports([req(fsid=mine)], state, isdir=lambda p: True)
+    assert "is used by /srv/capture-b already" in exc.value.msg
+
+
+def test_two_new_exports_with_one_fsid_are_refused():
+    state, _snap = snapshot_state("applied")
+    with pytest.raises(StrataError) as exc:
+        exports.plan_exports([req(fsid="0x63"), req(name="two", path="/srv/two", fsid="99")], state,
+                             isdir=lambda p: True)
+    assert "export two: fsid=99 is used by /srv/lab already" in exc.value.msg
+
+
+@pytest.mark.parametrize("value,key", [("root", "0"), ("0", "0"), ("010", "8"), ("0x10", "16"), ("4294967295", "4294967295"),
+                                       ("4294967296", None), ("08", None), ("-1", None), ("abc", None),
+                                       ("0123456789ABCDEF0123456789abcdef", "uuid:0123456789abcdef0123456789abcdef"),
+                                       ("01234567-89ab-cdef-0123-456789abcdef", "uuid:0123456789abcdef0123456789abcdef")])
+def test_fsid_key(value, key):
+    assert exports.fsid_key(value) == key
+
+
+@pytest.mark.parametrize("host", ["*", "**", "0.0.0.0/0", "0/0", "0.0.0.0/0.0.0.0", "10.0.0.0/0", "::/0", "0::0/0",
+                                  "2001:db8::/0"])
+def test_every_spelling_of_the_world_needs_allow_world(host):
+    """exports(5) takes address/netmask as well as a prefix length: 0.0.0.0/0.0.0.0 lets every host in."""
+    with pytest.raises(StrataError) as exc:
+        req(clients=[{"host": host}])
+    assert "lets every host on the network mount" in exc.value.msg
+    assert req(clients=[{"host": host}], allow_world=True).clients[0].host == host
+
+
+@pytest.mark.parametrize("host", ["192.0.2.0/24", "192.0.2.0/255.255.255.0", "*.example.com", "@trusted", "2001:db8::/32",
+                                  "client?.example.com"])
+def test_narrower_clients_need_no_flag(host):
+    assert req(clients=[{"host": host}]).clients[0].host == host

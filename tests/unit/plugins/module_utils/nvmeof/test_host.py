@@ -201,3 +201,37 @@ def test_execute_removes_the_secret_file_and_stacks_a_disconnect(tmp_path, monke
                           host.FileRemoval("remove", str(secret_file))], writer)
     assert not secret_file.exists()
     assert [u.cmd for u in runner.undo_stack] == [["nvme", "disconnect", "--device", "nvme3"]]
+
+
+def test_the_connect_time_secret_file_keeps_no_copies(monkeypatch):
+    """Its copies would outlive the file, which is removed right after the connect; the rest keep 3."""
+    calls = []
+    monkeypatch.setattr(host.atomic, "write_atomic",
+                        lambda path, content, mode=0o644, keep_backups=0: calls.append((path, mode, keep_backups)))
+    monkeypatch.setattr("ansible_collections.strata.storage.plugins.module_utils.core.module_support.write_atomic",
+                        lambda path, content, mode=0o644, keep_backups=0: calls.append((path, mode, keep_backups)))
+    host.write_file(host.CONNECT_JSON, "x", 0o600)
+    host.write_file(host.CONFIG_JSON, "x", 0o600)
+    host.write_file(host.HOSTNQN_FILE, "x", 0o644)
+    assert calls == [(host.CONNECT_JSON, 0o600, 0), (host.CONFIG_JSON, 0o600, 3), (host.HOSTNQN_FILE, 0o644, 3)]
+
+
+@pytest.mark.parametrize("iface,ok", [("eth0", True), ("eth9", False), ("../class", False), ("a" * 16, False)])
+def test_host_iface_must_be_an_interface_of_this_host(tmp_path, iface, ok):
+    state, _r = read(tmp_path, name="one_subsystem")
+    (tmp_path / "sys" / "class" / "net" / "eth0").mkdir(parents=True)
+    f = facts("one_subsystem")
+    f.sysfs = str(tmp_path / "sys")
+    request = req(subsystems=[{"nqn": S1, "traddr": "127.0.0.1", "host_iface": iface, "persistent": False}])
+    if ok:
+        assert host.plan_host(request, state, f).actions[-1].cmd[:2] == ["nvme", "connect"]
+        return
+    with pytest.raises(StrataError) as exc:
+        host.plan_host(request, state, f)
+    assert "is not a network interface of this host" in exc.value.msg
+
+
+def test_a_discovery_host_nqn_is_checked():
+    with pytest.raises(StrataError) as exc:
+        req(discover=[{"traddr": "127.0.0.1", "hostnqn": "host1"}])
+    assert "host NQN of a discovery 'host1'" in exc.value.msg

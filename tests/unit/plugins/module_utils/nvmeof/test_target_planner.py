@@ -274,3 +274,60 @@ def test_bad_input(params, why):
     with pytest.raises(StrataError) as exc:
         plan(params)
     assert why in exc.value.msg
+
+
+def test_serial_and_model_of_an_existing_subsystem_are_written_before_anything_else():
+    """nvmet refuses them once a host has identified the subsystem (subsys_discovered), which configfs
+    does not show: written first, a refusal leaves nothing half-done, with a hint saying why."""
+    p = plan({"nqn": S1, "serial": "other0001", "model": "Strata",
+              "namespaces": [{"nsid": 3, "device": "/dev/loop5"}], "hosts": [{"nqn": H2}]})
+    assert ops(p)[:2] == [["write", "subsystems/%s/attr_serial" % S1, "other0001"],
+                          ["write", "subsystems/%s/attr_model" % S1, "Strata"]]
+    assert all("Can't set serial number" in a.hint or "Can't set model number" in a.hint for a in p.actions[:2])
+    assert ["mkdir", "hosts/%s" % H2] in ops(p)[2:]
+
+
+def test_serial_of_a_subsystem_hosts_are_connected_to_is_refused_even_with_force_in_use():
+    with pytest.raises(StrataError) as exc:
+        plan({"nqn": S1, "serial": "other0001", "force_in_use": True}, snapshot="one_subsystem_connected")
+    assert "serial number of %s" % S1 in exc.value.msg and "hosts are connected" in exc.value.msg
+
+
+def test_serial_of_a_new_subsystem_follows_its_mkdir():
+    p = plan({"nqn": NEW, "serial": "SN1"})
+    assert ops(p)[:2] == [["mkdir", "subsystems/%s" % NEW], ["write", "subsystems/%s/attr_serial" % NEW, "SN1"]]
+
+
+@pytest.mark.parametrize("trsvcid,listener", [("22", "0.0.0.0:22"), ("2049", "0.0.0.0:2049"), ("111", "0.0.0.0:111")])
+def test_a_port_another_program_listens_on_is_refused(trsvcid, listener):
+    """Captured /proc/net/tcp: sshd (22), nfsd (2049) and rpcbind (111) listen on 0.0.0.0; nvmet-tcp's
+    bind would fail with EADDRINUSE when the link enables the port."""
+    with pytest.raises(StrataError) as exc:
+        plan({"nqn": NEW, "ports": [{"traddr": "127.0.0.1", "trsvcid": trsvcid}]}, snapshot="empty")
+    assert "another program listens on %s" % listener in exc.value.msg
+
+
+def test_the_listener_of_an_enabled_nvmet_port_is_its_own():
+    # one_subsystem: nvmet listens on 127.0.0.1:4420 (port 1, linked); a second subsystem joins it
+    p = plan({"nqn": NEW, "ports": [{"traddr": "127.0.0.1", "trsvcid": "4420"}]})
+    assert ["symlink", "ports/1/subsystems/%s" % NEW, C + "/subsystems/%s" % NEW] in ops(p)
+
+
+def test_nguid_with_colons_as_nvmet_takes_it():
+    p = plan({"nqn": NEW, "namespaces": [{"nsid": 1, "device": "/dev/loop5",
+                                          "nguid": "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff"}]})
+    assert ["write", "subsystems/%s/namespaces/1/device_nguid" % NEW, "00112233-4455-6677-8899-aabbccddeeff"] in ops(p)
+
+
+def test_more_enabled_namespaces_than_nvmet_takes_are_refused():
+    many = [{"nsid": i, "device": "/dev/d%d" % i} for i in range(1, tp.NVMET_MAX_NAMESPACES + 2)]
+    with pytest.raises(StrataError) as exc:
+        plan({"nqn": NEW, "namespaces": many})
+    assert "enables at most 1024" in exc.value.msg
+
+
+def test_a_serial_with_trailing_spaces_is_the_padded_one_the_kernel_shows():
+    """nvmet pads the serial with spaces to 20 bytes (memcpy_and_pad) and the reader strips them:
+    'capture0001 ' is what capture0001 already is, not a change (which nvmet refuses once discovered)."""
+    p = plan({"nqn": S1, "serial": "capture0001  "})
+    assert [o for o in ops(p) if o[0] == "write"] == [] and p.after["serial"] == p.before["serial"] == "capture0001"

@@ -364,9 +364,9 @@ def plan_host(req, state, facts):
     for conn in req.subsystems:
         owner = conn.hostnqn or hostnqn
         iface = conn.host_iface
+        bad_name = iface and (len(iface) > IFNAMSIZ - 1 or iface in (".", "..") or re.search(r"[\s/:]", iface))
         if iface and conn.state == "connected" and (
-                len(iface) > IFNAMSIZ - 1 or iface in (".", "..") or re.search(r"[\s/:]", iface)
-                or not os.path.isdir(os.path.join(facts.sysfs, "class", "net", iface))):
+                bad_name or not os.path.isdir(os.path.join(facts.sysfs, "class", "net", iface))):
             # the kernel's nvme-tcp refuses the connect for an interface it does not have (half-way, after
             # the connections listed before it were made)
             raise StrataError("host_iface '%s' of the connection to %s is not a network interface of this host" % (

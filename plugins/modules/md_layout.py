@@ -71,8 +71,10 @@ reads:
 rolled_back:
   description:
     - When a real run failed after it had created an array, the undo steps run - stop that array,
-      then zero the superblocks this run wrote on its devices (it holds no data yet). An entry
-      with C(failed) stopped the rollback.
+      then zero the superblocks this run wrote on its devices (it holds no data yet). A create that failed
+      itself is undone the same way (mdadm can leave superblocks and an inactive array); a step
+      that finds nothing to undo carries C(nothing_to_undo) and the rollback goes on. An entry with
+      C(failed) stopped the rollback.
   returned: on failure, when something was undone
   type: list
   elements: dict

@@ -17,7 +17,10 @@ An Action that creates something may carry its `undo`: the command that removes 
 while it holds no data (pvremove for a pvcreate, vgremove for a vgcreate, lvremove for an
 lvcreate). The runner stacks the undo of every action that succeeded in this call; when a
 later step fails, `rollback()` runs them in reverse order and stops at the first one that
-fails, so nothing that existed before the call is ever touched. Once every action ran, the
+fails, so nothing that existed before the call is ever touched. An undo may be a list (run in
+its order); a command that can leave part of what it creates when it fails itself (mdadm
+--create) stacks its undo before it runs (`undo_if_failed`), and an undo step marked
+`best_effort` that fails found nothing to undo: it is reported and the rollback goes on. Once every action ran, the
 module calls `keep_created()`: a failure after that (reading the result) undoes nothing.
 """
 
@@ -86,8 +89,20 @@ class Action:
     path: str = None
     content: str = None
     mode: int = 0o644
-    undo: object = None         # Action that removes what this one creates (see rollback)
+    undo: object = None         # Action (or list, run in its order) removing what this one creates
     mkfs: object = None         # filesystem.MkfsCheck: the tool's dry run checks it first
+    # the command can leave part of what it creates when it fails itself (mdadm --create writes
+    # superblocks before it starts the array): its undo is stacked before it runs
+    undo_if_failed: bool = False
+    # as an undo: failing means there was nothing to undo (the array was never started); the
+    # failure is reported and the rollback goes on
+    best_effort: bool = False
+
+    def undos(self):
+        """The undo Actions, in the order they run."""
+        if self.undo is None:
+            return []
+        return list(self.undo) if isinstance(self.undo, (list, tuple)) else [self.undo]
 
     def report(self):
         out = {"description": self.description}
@@ -158,6 +173,8 @@ class Runner:
         if self.check_mode:
             return None
         if action.cmd is not None:
+            if action.undo_if_failed:
+                self.stack_undo(action.undos())
             result = self._run(action.cmd)
             if result.rc != 0:
                 raise StrataError(
@@ -165,8 +182,8 @@ class Runner:
                     cmd=result.cmd, rc=result.rc, stdout=result.stdout, stderr=result.stderr,
                     details={"actions_done": self.actions[:-1]},
                 )
-            if action.undo is not None:
-                self.undo_stack.append(action.undo)
+            if not action.undo_if_failed:
+                self.stack_undo(action.undos())
             return result
         if action.path is not None:
             if writer is None:
@@ -174,6 +191,10 @@ class Runner:
             writer(action.path, action.content, action.mode)
             return None
         raise StrataError("action '%s' has neither a command nor a file" % action.description)
+
+    def stack_undo(self, undos):
+        """Stack undo Actions given in the order they run (the stack is popped from its end)."""
+        self.undo_stack.extend(reversed(list(undos)))
 
     def keep_created(self):
         """Every action of the call ran: what it created stays, even when reading the result
@@ -194,7 +215,12 @@ class Runner:
                 self.rolled_back.append(entry)
                 return False, exc.msg
             if result.rc != 0:
-                entry["failed"] = (result.stderr or result.stdout or "rc %d" % result.rc).strip()
+                why = (result.stderr or result.stdout or "rc %d" % result.rc).strip()
+                if undo.best_effort:        # nothing there to undo: say so, go on
+                    entry["nothing_to_undo"] = why
+                    self.rolled_back.append(entry)
+                    continue
+                entry["failed"] = why
                 self.rolled_back.append(entry)
                 return False, "%s failed: %s" % (undo.description, entry["failed"])
             self.rolled_back.append(entry)
@@ -205,8 +231,8 @@ class Runner:
         and in check mode too: a missing tool then fails a plan before it changed anything,
         not half-way (a lookup on PATH, no process)."""
         for action in actions:
-            for step in (action, action.undo):
-                if step is not None and step.cmd:
+            for step in [action] + action.undos():
+                if step.cmd:
                     self.require_tool(str(step.cmd[0]))
 
     def execute_all(self, actions, writer=None):

@@ -169,9 +169,6 @@ def run(module, runner, array_params, waiter=None):
                     waited[req.name] = waited.get(req.name, 0) + waiter.wait(
                         action.wait_idle, req.wait_timeout, kernel)
                 runner.execute(action)
-                if getattr(action, "undo_after", None):
-                    # runs after action.undo: the undo stack is popped from its end
-                    runner.undo_stack[-1:-1] = list(reversed(action.undo_after))
         changed = any(plan.actions for plan in plans)
         if changed:
             state = md.read_state(runner)

@@ -65,7 +65,6 @@ class MdAction(Action):
     scrub) before it runs; the executor waits, check mode does not."""
 
     wait_idle: str = None      # the array name to wait for, or None
-    undo_after: list = None    # more undo Actions, run in order after `undo` (core's Action has one)
 
 
 @dataclass
@@ -430,9 +429,13 @@ def _plan_create(req, infos, plan):
     plan.add(MdAction(
         "create %s md array %s on %s%s" % (
             req.level, req.name, ", ".join(req.members), " with spares %s" % ", ".join(req.spares) if req.spares else ""),
-        cmd, undo=Action("stop md array %s, which this run created" % req.name, [MDADM, "--stop", req.device]),
-        undo_after=[Action("zero the md superblock this run wrote on %s" % path, [MDADM, "--zero-superblock", path])
-                    for path in devices]))
+        # a create that fails itself can leave superblocks and an inactive array (RUN_ARRAY
+        # failed): the undo is stacked first, and each step may find nothing to undo
+        cmd, undo_if_failed=True,
+        undo=[Action("stop md array %s, which this run created" % req.name, [MDADM, "--stop", req.device],
+                     best_effort=True)] + [
+            Action("zero the md superblock this run wrote on %s" % path, [MDADM, "--zero-superblock", path],
+                   best_effort=True) for path in devices]))
     plan.after = {"state": "running", "name": req.name, "uuid": None, "level": req.level,
                   "raid_disks": len(req.members), "chunk": req.chunk, "layout": req.layout,
                   "bitmap": req.bitmap, "consistency_policy": req.consistency_policy or req.journal and "journal",

@@ -5,7 +5,8 @@ A case (YAML) names a captured state (tests/fixtures/md/<version>/<fixture>.json
 reader's sysfs/mdstat snapshot plus `mdadm --detail --scan`), the module params, what new
 devices hold (blank, md_member, xfs, lvm2_member, zfs_member, mounted, missing, small; a
 captured `blkid -p` each), the mdadm.conf content, and the exact changing commands expected
-in order. A failed case must run nothing, unless it names a command that fails (`fail_cmd`):
+in order. A failed case must run nothing, unless it names a command that fails (`fail_cmd`;
+`also_fail`: more commands that fail, e.g. undos that find nothing to undo):
 then `expect.ran` pins what ran, the undo included; every case counts the processes read.
 """
 from __future__ import annotations
@@ -89,7 +90,7 @@ def run_case(module_main, case, monkeypatch):
             reads.append(cmd)
             return 2, "", ""
         ran.append(cmd)
-        if cmd == case.get("fail_cmd"):
+        if cmd == case.get("fail_cmd") or cmd in (case.get("also_fail") or []):
             return 1, "", "mdadm: the failure this case asks for"
         return 0, "", ""
 

@@ -151,6 +151,34 @@ def test_rollback_stops_at_the_first_undo_that_fails():
     assert [u.cmd for u in runner.undo_stack] == [["lvremove", "a"]]     # left alone, reported
 
 
+def test_an_undo_list_runs_in_its_order_and_best_effort_steps_do_not_stop_it():
+    """A create that can leave something behind when it fails itself (mdadm --create) stacks
+    its undo first; an undo step that finds nothing to undo is reported and the rollback goes on."""
+    module = FakeModule()
+    runner = Runner(module)
+    runner.execute(_undoable("a"))
+    create = Action("create md0", ["mdadm", "--create", "md0"], undo_if_failed=True,
+                    undo=[Action("stop md0", ["mdadm", "--stop", "md0"], best_effort=True),
+                          Action("zero d1", ["wipefs", "d1"], best_effort=True)])
+    module.results["mdadm"] = (1, "", "mdadm: RUN_ARRAY failed")
+    with pytest.raises(StrataError):
+        runner.execute(create)
+    assert [u.cmd for u in runner.undo_stack] == [["lvremove", "a"], ["wipefs", "d1"], ["mdadm", "--stop", "md0"]]
+    complete, error = runner.rollback()            # --stop fails too: nothing was started
+    assert (complete, error) == (True, None)
+    assert [(e["cmd"][0], "nothing_to_undo" in e) for e in runner.rolled_back] == [
+        ("mdadm", True), ("wipefs", False), ("lvremove", False)]
+    assert not [e for e in runner.rolled_back if "failed" in e]
+
+
+def test_an_undo_stacked_after_success_is_not_stacked_when_the_action_fails():
+    module = FakeModule(results={"lvcreate": (5, "", "  Insufficient free space")})
+    runner = Runner(module)
+    with pytest.raises(StrataError):
+        runner.execute(_undoable("a"))
+    assert runner.undo_stack == []
+
+
 def test_check_mode_and_failed_actions_stack_nothing():
     runner = Runner(FakeModule(check_mode=True))
     runner.execute(_undoable("a"))

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.iscsi import names
+from ansible_collections.strata.storage.plugins.module_utils.core.localhost import read_optional as _read
 
 INITIATOR_FILE = "/etc/iscsi/initiatorname.iscsi"
 DB_ROOTS = ("/etc/iscsi", "/var/lib/iscsi")
@@ -130,14 +131,6 @@ class InitiatorState:
         for session in self.sessions:
             if session.target == target and (session.ip, session.port) == (ip, port):
                 return session
-        return None
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
         return None
 
 

@@ -26,6 +26,8 @@ import os
 import traceback
 from dataclasses import dataclass, field
 
+from ansible_collections.strata.storage.plugins.module_utils.core.localhost import read_optional as _read
+
 try:
     # the package itself is used as lio.rtslib_fb by lio_executor (RtslibBackend)
     import rtslib_fb  # pylint: disable=unused-import
@@ -123,14 +125,6 @@ def parse_session_info(text):
 def parse_dynamic_sessions(text):
     """A TPG's `dynamic_sessions` file: one initiator name a line (the kernel ends it with a NUL)."""
     return [line.strip() for line in (text or "").replace("\x00", "\n").splitlines() if line.strip()]
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 def _discovery_auth(fabric):

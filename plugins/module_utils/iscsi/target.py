@@ -11,13 +11,13 @@ The glue the module's `body` calls, kept here so the module stays thin and the l
 from __future__ import annotations
 
 import os
-import socket
 import stat
 
 from ansible_collections.strata.storage.plugins.module_utils.core import atomic, devices
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
 from ansible_collections.strata.storage.plugins.module_utils.iscsi import lio, names
+from ansible_collections.strata.storage.plugins.module_utils.core.localhost import is_local_address
 from ansible_collections.strata.storage.plugins.module_utils.iscsi.lio_executor import LioExecutor
 from ansible_collections.strata.storage.plugins.module_utils.iscsi.target_planner import (
     PlanEnv, plan_target, target_request_from_params,
@@ -34,19 +34,6 @@ def stat_path(path):
         return out
     out.update(exists=True, is_file=stat.S_ISREG(st.st_mode), is_block=stat.S_ISBLK(st.st_mode), size=st.st_size)
     return out
-
-
-def is_local_address(ip):
-    """Whether the host has this address: a bind to port 0 without IP_FREEBIND (no listening)."""
-    bare = ip.strip("[]")
-    sock = socket.socket(socket.AF_INET6 if ":" in bare else socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.bind((bare, 0))
-        return True
-    except OSError:
-        return False
-    finally:
-        sock.close()
 
 
 def pv_owner_reader(runner):

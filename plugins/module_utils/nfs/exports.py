@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
+from ansible_collections.strata.storage.plugins.module_utils.core.localhost import read_optional as _read
 
 EXPORTS = "/etc/exports"
 EXPORTS_D = "/etc/exports.d"
@@ -177,14 +178,6 @@ class ExportsState:
     def exported_elsewhere(self, path, own_file):
         return sorted(set("%s:%s" % (e["source"], e["line"]) for e in self.entries
                           if e["path"] == path and e["source"] != own_file))
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 def read_state(runner, exports=EXPORTS, exports_d=EXPORTS_D, etab=ETAB, kernel=KERNEL_EXPORTS):

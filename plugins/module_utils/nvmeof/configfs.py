@@ -31,6 +31,7 @@ import struct
 from dataclasses import dataclass, field
 
 from ansible_collections.strata.storage.plugins.module_utils.core.errors import StrataError
+from ansible_collections.strata.storage.plugins.module_utils.core.localhost import read_optional as _read
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
 
 CONFIGFS = "/sys/kernel/config/nvmet"
@@ -245,27 +246,6 @@ def config_text(state):
 
 
 # ------------------------------------------------------------------ facts around the tree
-def is_local_address(address):
-    """Can this host listen on address? (binding a socket to it on port 0; nothing else is touched)"""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.bind((address, 0))
-        return True
-    except OSError:
-        return False
-    finally:
-        sock.close()
-
-
-def _read(path, default=None):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return default
-
-
 def parse_proc_net_tcp(text, ipv6=False):
     """[(local address, local port, state hex)] from /proc/net/tcp or tcp6."""
     out = []

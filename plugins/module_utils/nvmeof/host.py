@@ -37,6 +37,7 @@ from ansible_collections.strata.storage.plugins.module_utils.core.plan import Pl
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
 from ansible_collections.strata.storage.plugins.module_utils.nvmeof import names
 from ansible_collections.strata.storage.plugins.module_utils.nvmeof.configfs import SECRET_SHOWN, read_controllers
+from ansible_collections.strata.storage.plugins.module_utils.core.localhost import read_optional as _read
 
 NVME_DIR = "/etc/nvme"
 HOSTNQN_FILE = NVME_DIR + "/hostnqn"
@@ -58,14 +59,6 @@ def write_file(path, content, mode):
         atomic.write_atomic(path, content, mode=mode, keep_backups=0)
     else:
         file_writer(path, content, mode)
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 def parse_address(text):

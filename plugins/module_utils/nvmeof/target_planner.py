@@ -30,9 +30,9 @@ from ansible_collections.strata.storage.plugins.module_utils.core.errors import 
 from ansible_collections.strata.storage.plugins.module_utils.core.plan import Plan
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Action
 from ansible_collections.strata.storage.plugins.module_utils.nvmeof import names
+from ansible_collections.strata.storage.plugins.module_utils.core.localhost import is_local_address
 from ansible_collections.strata.storage.plugins.module_utils.nvmeof.configfs import (
-    CONFIGFS, SAVE_PATH, SECRET_SHOWN, TRANSPORT_MODULES, UNSET_NGUID, ConfigfsOp, is_local_address, mkdir_op,
-    symlink_op)
+    CONFIGFS, SAVE_PATH, SECRET_SHOWN, TRANSPORT_MODULES, UNSET_NGUID, ConfigfsOp, mkdir_op, symlink_op)
 
 DEFAULT_TRSVCID = 4420
 TRTYPES = ("tcp", "loop")

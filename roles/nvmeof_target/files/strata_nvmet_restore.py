@@ -28,8 +28,9 @@ import time
 
 sys.path.insert(0, os.environ.get("STRATA_LIB") or os.path.dirname(os.path.abspath(__file__)))
 
+from ansible_collections.strata.storage.plugins.module_utils.core.localhost import is_local_address  # noqa: E402
 from ansible_collections.strata.storage.plugins.module_utils.nvmeof.configfs import (  # noqa: E402
-    CONFIGFS as ROOT, TRANSPORT_MODULES, ConfigfsOp, apply_op, is_local_address)
+    CONFIGFS as ROOT, TRANSPORT_MODULES, ConfigfsOp, apply_op)
 
 # written before the namespace is enabled, and only while it is disabled
 NS_DEVICE_ATTRS = (("path", "device_path"), ("uuid", "device_uuid"), ("nguid", "device_nguid"))

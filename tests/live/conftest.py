@@ -13,22 +13,10 @@ import uuid
 
 import pytest
 
+from ansible_collections.strata.storage.plugins.module_utils.core.local import LocalModule
 from ansible_collections.strata.storage.plugins.module_utils.core.runner import Runner
 
 WORK = "/var/tmp/strata-live"
-
-
-class LocalModule:
-    """What Runner needs of AnsibleModule: run_command and check_mode."""
-
-    def __init__(self, check_mode=False):
-        self.check_mode = check_mode
-
-    def run_command(self, cmd, check_rc=False, environ_update=None, data=None, binary_data=False):
-        env = dict(os.environ, **(environ_update or {}))
-        proc = subprocess.run(cmd, env=env, input=data.encode() if data else None,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
-        return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
 
 
 def sh(*cmd):

@@ -30,7 +30,7 @@ from ansible_collections.strata.storage.plugins.module_utils.zfs.dataset_planner
     plan_dataset, request_from_params as dataset_request,
 )
 from ansible_collections.strata.storage.plugins.module_utils.zfs.devices import VdevInspector
-from ansible_collections.strata.storage.plugins.module_utils.zfs.local import LocalModule
+from ansible_collections.strata.storage.plugins.module_utils.core.local import LocalModule
 from ansible_collections.strata.storage.plugins.module_utils.zfs.pool_planner import plan_pool, pool_request_from_params
 from ansible_collections.strata.storage.plugins.module_utils.zfs.replicate import (
     plan_replication, request_from_params as replicate_request,

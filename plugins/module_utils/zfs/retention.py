@@ -36,7 +36,7 @@ from ansible_collections.strata.storage.plugins.module_utils.core.runner import 
 from ansible_collections.strata.storage.plugins.module_utils.zfs import props as zprops
 from ansible_collections.strata.storage.plugins.module_utils.zfs import reader
 from ansible_collections.strata.storage.plugins.module_utils.zfs.actions import ZfsAction, execute
-from ansible_collections.strata.storage.plugins.module_utils.zfs.local import LocalModule
+from ansible_collections.strata.storage.plugins.module_utils.core.local import LocalModule
 
 PERIODS = ("frequent", "hourly", "daily", "weekly", "monthly", "yearly")
 MARK_POLICY = "strata.storage:policy"

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.strata.storage.plugins.module_utils.zfs.local import LocalModule
+from ansible_collections.strata.storage.plugins.module_utils.core.local import LocalModule
 
 
 def test_runs_the_command_and_returns_rc_stdout_stderr():

@@ -2,8 +2,8 @@
 # Copyright: strata.storage contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What Runner needs of AnsibleModule (run_command, check_mode), for code that runs these
-module_utils on a host without Ansible: the snapshot retention timer
-(roles/zfs/files/strata-zfs-autosnap)."""
+module_utils on a host without Ansible: the ZFS snapshot retention timer
+(roles/zfs/files/strata-zfs-autosnap) and the live checks in the test VM (tests/live)."""
 
 from __future__ import annotations
 
